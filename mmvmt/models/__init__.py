@@ -1,0 +1,6 @@
+# Copyright (c) mmvmt contributors.
+from .backbones import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
+from .dense_heads import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .vis import *  # noqa: F401,F403

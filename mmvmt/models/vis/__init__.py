@@ -1,0 +1,4 @@
+# Copyright (c) mmvmt contributors.
+from .vmt import VMT
+
+__all__ = ['VMT']

@@ -1,0 +1,116 @@
+# Copyright (c) mmvmt contributors.
+"""Secure checkpoint loading on torch >= 2.6 (weights_only=True)."""
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.model import BaseModel
+from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import nn
+from torch.utils.data import Dataset
+
+import mmvmt  # noqa: F401  (installs the allow-list)
+from mmvmt.utils import UnsafeCheckpointError
+
+
+class TinyData(Dataset):
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, idx):
+        x = torch.full((2, ), float(idx))
+        return dict(inputs=x, target=x.sum().reshape(1))
+
+
+class TinyModel(BaseModel):
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+
+    def forward(self, inputs, target, mode='tensor'):
+        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        target = torch.stack(target) if isinstance(target, list) else target
+        loss = ((self.fc(inputs) - target)**2).mean()
+        return dict(loss=loss) if mode == 'loss' else [loss]
+
+
+def make_runner(work_dir, max_iters, resume=False):
+    return Runner(
+        model=TinyModel(),
+        work_dir=work_dir,
+        train_dataloader=dict(
+            dataset=TinyData(),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2,
+            num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=2,
+                            by_epoch=False)),
+        resume=resume,
+        randomness=dict(seed=0),
+        default_scope='mmengine')
+
+
+def test_runner_checkpoint_loads_and_resumes(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, 2).train()
+    ckpt = osp.join(work_dir, 'iter_2.pth')
+    assert osp.isfile(ckpt)
+    # plain torch.load with the default weights_only=True works
+    data = torch.load(ckpt, map_location='cpu')
+    assert 'message_hub' in data and 'optimizer' in data
+    # mmengine's loaders work
+    assert 'state_dict' in CheckpointLoader.load_checkpoint(ckpt)
+    load_checkpoint(TinyModel(), ckpt)
+    # and so does resuming
+    runner = make_runner(work_dir, 4, resume=True)
+    runner.train()
+    assert runner.iter == 4
+    assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+
+
+class _Evil:
+
+    def __reduce__(self):
+        return (os.system, (f'touch {EVIL_MARK}', ))
+
+
+EVIL_MARK = ''
+
+
+def test_malicious_pickle_is_refused(tmp_path):
+    global EVIL_MARK
+    EVIL_MARK = str(tmp_path / 'pwned')
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {}, 'meta': _Evil()}, path)
+    with pytest.raises(UnsafeCheckpointError, match='allow-list'):
+        CheckpointLoader.load_checkpoint(path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+    assert not osp.exists(EVIL_MARK), 'the payload must not have run'
+
+
+def test_getattr_is_limited_to_history_buffer(tmp_path):
+    from mmvmt.utils.safe_load import _history_buffer_getattr
+    from mmengine.logging.history_buffer import HistoryBuffer
+    assert _history_buffer_getattr(HistoryBuffer, 'mean') is \
+        HistoryBuffer.mean
+    with pytest.raises(UnsafeCheckpointError):
+        _history_buffer_getattr(os, 'system')
+    with pytest.raises(UnsafeCheckpointError):
+        _history_buffer_getattr(HistoryBuffer, '__init__')
+
+
+def test_numpy_payloads_load(tmp_path):
+    path = str(tmp_path / 'np.pth')
+    torch.save({'a': np.arange(3), 'b': np.float64(2.5)}, path)
+    data = torch.load(path)
+    assert data['b'] == 2.5 and data['a'].tolist() == [0, 1, 2]
