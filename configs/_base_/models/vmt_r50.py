@@ -32,7 +32,7 @@ model = dict(
         norm_cfg=dict(type='GN', num_groups=32),
         bias=True,  # the released input projections have biases
         num_outs=4),
-    encoder=dict(  # DeformableDetrTransformerEncoder, run per frame
+    encoder=dict(  # VMTTransformerEncoder, run per frame
         num_layers=6,
         layer_cfg=dict(
             self_attn_cfg=dict(

@@ -135,30 +135,47 @@ class VMTMaskHead(BaseModule):
         mask4 = F.relu(self.lay2_h(g4))
         return mask8, mask4, F.relu(self.lay_hr1_c(g4))
 
-    def fuse(self, feats: Tensor, inst_maps: Tensor) -> Tensor:
+    def fuse(self, feats: Tensor, inst_maps: Tensor,
+             centers: Tensor) -> Tensor:
         """Sum of the dilated fusion branches for every instance.
 
-        The first conv is linear in its input, so the shared 64 channels are
-        convolved once per frame and only the 5 instance channels once per
-        instance (same result as convolving the 69-channel stack).
+        The branch input is ``[feats (64), sigmoid(L4), sigmoid(L8), box
+        mask, dx, dy]`` (69 channels). Its first conv is linear, so it is
+        split exactly: the shared 64 channels and the ``-loc`` part of the
+        relative coordinates ``ref - loc`` are convolved once per frame;
+        per instance only five channels are, the three instance maps and two
+        constant maps ``ref_x``, ``ref_y`` (zero-padded like the rest).
+        Channels-last layout and in-place activations keep it fast on CPU.
 
         Args:
             feats (Tensor): Shared refined features, (hires_channels, H, W).
-            inst_maps (Tensor): (num_insts, 5, H, W): sigmoid(L4),
-                sigmoid(L8), box mask, dx, dy.
+            inst_maps (Tensor): (num_insts, 3, H, W): sigmoid(L4),
+                sigmoid(L8), box mask.
+            centers (Tensor): Reference points in input pixels,
+                (num_insts, 2) as (x, y).
 
         Returns:
             Tensor: (num_insts, mask_dims + 3, H, W).
         """
-        hc = feats.shape[0]
+        hc, height, width = feats.shape
+        num_insts = inst_maps.shape[0]
+        loc = -relative_coords(feats.new_zeros(1, 1, 2), height, width,
+                               2)[0]  # (1, 2, H, W): loc_x, loc_y
+        own_in = torch.cat([
+            inst_maps, centers[:, :, None, None].expand(
+                num_insts, 2, height, width)
+        ], 1).contiguous(memory_format=torch.channels_last)
         out = 0
         for branch in self.fuse_branches:
-            conv = branch[0]
-            shared = F.conv2d(feats[None], conv.weight[:, :hc], conv.bias,
-                              padding=conv.padding, dilation=conv.dilation)
-            own = F.conv2d(inst_maps, conv.weight[:, hc:], None,
-                           padding=conv.padding, dilation=conv.dilation)
-            out = out + branch[1:](shared + own)
+            conv, conv_b, conv_c = branch[0], branch[2], branch[4]
+            w = conv.weight
+            kw = dict(padding=conv.padding, dilation=conv.dilation)
+            shared = F.conv2d(feats[None], w[:, :hc], conv.bias, **kw)
+            shared -= F.conv2d(loc, w[:, hc + 3:], None, **kw)
+            x = F.conv2d(own_in, w[:, hc:], None, **kw)
+            x = F.relu(x.add_(shared), inplace=True)
+            x = F.relu(conv_b(x), inplace=True)
+            out = out + F.relu(conv_c(x), inplace=True)
         return out
 
     def forward(self,
@@ -222,15 +239,13 @@ class VMTMaskHead(BaseModule):
 
         prob8 = _resize(logit8.sigmoid(), (h2, w2))
         bmask = box_masks(boxes, h2, w2)
-        coords2 = relative_coords(centers, h2, w2, 2)
         fused = torch.stack([
             self.fuse(
                 feats[t],
                 torch.cat([
-                    prob4[t][:, None], prob8[t][:, None], bmask[t][:, None],
-                    coords2[t]
-                ], 1)) for t in range(num_frames)
-        ])
+                    prob4[t][:, None], prob8[t][:, None], bmask[t][:, None]
+                ], 1), centers[t]) for t in range(num_frames)
+        ]).contiguous()
         logit2 = self.refine_dyn_head(fused, queries)
         return dict(
             mask_L8=logit8,

@@ -1,8 +1,11 @@
 # Copyright (c) mmvmt contributors.
+from .ms_deform_attn import (VMTDeformableAttention, VMTEncoderLayer,
+                             VMTTransformerEncoder, deform_attn_sparse)
 from .seqformer_layers import (SeqFormerCrossAttention, SeqFormerDecoder,
                                SeqFormerDecoderLayer, refine_boxes)
 
 __all__ = [
     'SeqFormerCrossAttention', 'SeqFormerDecoder', 'SeqFormerDecoderLayer',
-    'refine_boxes'
+    'refine_boxes', 'VMTDeformableAttention', 'VMTEncoderLayer',
+    'VMTTransformerEncoder', 'deform_attn_sparse'
 ]

@@ -12,8 +12,6 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN, MultiheadAttention
 from mmcv.ops import MultiScaleDeformableAttention
-from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
 from mmdet.models.layers import (DeformableDetrTransformerDecoder,
                                  DeformableDetrTransformerDecoderLayer,
                                  inverse_sigmoid)
@@ -21,10 +19,11 @@ from mmengine.model import xavier_init
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
+from .ms_deform_attn import DeformSampleMixin
 
 
 @MODELS.register_module()
-class SeqFormerCrossAttention(MultiScaleDeformableAttention):
+class SeqFormerCrossAttention(DeformSampleMixin, MultiScaleDeformableAttention):
     """Deformable cross-attention with two output projections.
 
     The sampled vector is projected by ``output_proj`` (the per-frame
@@ -70,37 +69,9 @@ class SeqFormerCrossAttention(MultiScaleDeformableAttention):
             tuple[Tensor]: instance message and box message, each
             (bs, num_queries, dim).
         """
-        bs, num_query, _ = query.shape
-        num_value = value.shape[1]
-        value = self.value_proj(value)
-        if key_padding_mask is not None:
-            value = value.masked_fill(key_padding_mask[..., None], 0.0)
-        value = value.view(bs, num_value, self.num_heads, -1)
-        offsets = self.sampling_offsets(query).view(
-            bs, num_query, self.num_heads, self.num_levels, self.num_points, 2)
-        weights = self.attention_weights(query).view(
-            bs, num_query, self.num_heads, self.num_levels * self.num_points)
-        weights = weights.softmax(-1).view(bs, num_query, self.num_heads,
-                                           self.num_levels, self.num_points)
-        if reference_points.shape[-1] == 2:
-            normalizer = torch.stack(
-                [spatial_shapes[..., 1], spatial_shapes[..., 0]], -1)
-            locations = reference_points[:, :, None, :, None, :] + \
-                offsets / normalizer[None, None, None, :, None, :]
-        elif reference_points.shape[-1] == 4:
-            locations = reference_points[:, :, None, :, None, :2] + \
-                offsets / self.num_points * \
-                reference_points[:, :, None, :, None, 2:] * 0.5
-        else:
-            raise ValueError('reference_points must end in 2 or 4, got '
-                             f'{reference_points.shape[-1]}')
-        if value.is_cuda:
-            sampled = MultiScaleDeformableAttnFunction.apply(
-                value, spatial_shapes, level_start_index, locations, weights,
-                self.im2col_step)
-        else:
-            sampled = multi_scale_deformable_attn_pytorch(
-                value, spatial_shapes, locations, weights)
+        sampled = self.deform_sample(query, value, reference_points,
+                                     spatial_shapes, level_start_index,
+                                     key_padding_mask)
         return self.output_proj(sampled), self.output_proj_box(sampled)
 
 

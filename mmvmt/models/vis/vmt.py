@@ -10,8 +10,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.ops import MultiScaleDeformableAttention
-from mmdet.models.layers import (DeformableDetrTransformerEncoder,
-                                 SinePositionalEncoding)
+from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.mot import BaseMOTModel
 from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import mask2bbox
@@ -21,7 +20,7 @@ from torch import Tensor, nn
 from torch.nn.init import normal_, xavier_uniform_
 
 from mmvmt.registry import MODELS
-from ..layers import SeqFormerDecoder
+from ..layers import SeqFormerDecoder, VMTTransformerEncoder
 
 
 @MODELS.register_module()
@@ -38,7 +37,7 @@ class VMT(BaseMOTModel):
         backbone (dict): Backbone returning (stem, C2, C3, C4, C5) (ResNet)
             or (C2, C3, C4, C5) (Swin, with ``mask_head.compress_hires``).
         neck (dict): Input projection of C3..C5 to 4 levels.
-        encoder (dict): :class:`DeformableDetrTransformerEncoder` config.
+        encoder (dict): :class:`VMTTransformerEncoder` config.
         decoder (dict): :class:`SeqFormerDecoder` config.
         positional_encoding (dict): :class:`SinePositionalEncoding` config.
         bbox_head (dict): :class:`VMTHead` config.
@@ -70,7 +69,7 @@ class VMT(BaseMOTModel):
         self.neck = MODELS.build(neck)
         self.positional_encoding = SinePositionalEncoding(
             **positional_encoding)
-        self.encoder = DeformableDetrTransformerEncoder(**encoder)
+        self.encoder = VMTTransformerEncoder(**encoder)
         self.decoder = SeqFormerDecoder(**decoder)
         self.embed_dims = self.encoder.embed_dims
         self.num_queries = num_queries
