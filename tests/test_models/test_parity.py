@@ -173,3 +173,54 @@ def test_tensors_stage_by_stage(case, parity_ckpt):
         align_corners=False).sigmoid()[:, order].transpose(0, 1).numpy()
     exp, ours = _expected(npz, 'final_prob', prob)
     close(ours, exp, atol=1e-4)
+
+
+def test_tools_test_evaluates_both_aps(parity_ckpt, tmp_path):
+    """GT = the original's small-case tubes: our tubes match them, so both
+    Tube-Mask AP and Tube-Boundary AP are close to 1 and get printed."""
+    import pycocotools.mask as mask_utils
+    import shutil
+    folder, info = case_info('small')
+    root = tmp_path / 'data'
+    shutil.copytree(osp.join(folder, 'data'), root)
+    gt = json.load(open(root / 'valid.json'))
+    expected = json.load(
+        open(osp.join(folder, 'expected', 'results.json')))
+    gt['annotations'] = [
+        dict(id=i + 1, video_id=r['video_id'], category_id=r['category_id'],
+             iscrowd=0, segmentations=r['segmentations'],
+             areas=[int(mask_utils.area(dict(size=s['size'],
+                                             counts=s['counts'].encode())))
+                    for s in r['segmentations']])
+        for i, r in enumerate(expected)
+    ]
+    with open(root / 'valid.json', 'w') as f:
+        json.dump(gt, f)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'test.py'), CONFIG, parity_ckpt,
+        '--data-root',
+        str(root), '--work-dir',
+        str(tmp_path / 'run')
+    ], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    mask_ap = float(re.search(r'hqvis/mask_AP: ([\d.]+)', log).group(1))
+    boundary_ap = float(
+        re.search(r'hqvis/boundary_AP: ([\d.]+)', log).group(1))
+    assert mask_ap > 0.9 and boundary_ap > 0.9, (mask_ap, boundary_ap)
+
+
+def test_wrong_architecture_checkpoint_is_reported(parity_ckpt, tmp_path):
+    folder, _ = case_info('tiny')
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'test.py'),
+        osp.join(ROOT, 'configs', 'vmt', 'vmt_r101.py'), parity_ckpt,
+        '--data-root',
+        osp.join(folder, 'data'), '--format-only', '--work-dir',
+        str(tmp_path / 'run')
+    ], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'does not fit this config' in proc.stderr
+    assert not osp.exists(tmp_path / 'run' / 'results.json')

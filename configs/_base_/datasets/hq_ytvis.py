@@ -21,6 +21,7 @@ test_pipeline = [
                 max_size=None,
                 backend='pillow'),
         ]),
+    dict(type='CheckFrameSizes'),
     dict(type='PackTrackInputs', meta_keys=('file_name', ))
 ]
 

@@ -1,4 +1,8 @@
 # Copyright (c) mmvmt contributors.
 from .resize import ShortSideResize, short_side_size
+from .video_checks import CheckFrameSizes, VideoFormatError
 
-__all__ = ['ShortSideResize', 'short_side_size']
+__all__ = [
+    'ShortSideResize', 'short_side_size', 'CheckFrameSizes',
+    'VideoFormatError'
+]

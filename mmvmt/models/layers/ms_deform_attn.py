@@ -22,8 +22,6 @@ from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 
-warnings.filterwarnings(
-    'ignore', message='Sparse CSR tensor support is in beta')
 
 
 def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
@@ -88,12 +86,14 @@ def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
     per_row = cols[0, 0, 0].numel()
     crow = torch.arange(
         0, rows * per_row + 1, per_row, device=dev, dtype=torch.int32)
-    matrix = torch.sparse_csr_tensor(
-        crow,
-        cols.reshape(-1),
-        vals.reshape(-1),
-        size=(rows, bs * heads * num_value),
-        check_invariants=False)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter('ignore')
+        matrix = torch.sparse_csr_tensor(
+            crow,
+            cols.reshape(-1),
+            vals.reshape(-1),
+            size=(rows, bs * heads * num_value),
+            check_invariants=False)
     dense = value.permute(0, 2, 1, 3).reshape(bs * heads * num_value, dims)
     out = matrix @ dense
     return out.view(bs, heads, num_queries, dims).permute(0, 2, 1, 3).reshape(

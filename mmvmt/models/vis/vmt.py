@@ -111,7 +111,9 @@ class VMT(BaseMOTModel):
             dict: ``hires`` (bs*T, 64, s2) or None, ``c2`` (bs*T, C, s4) and
             ``mlvl_feats`` (4 levels, bs*T, embed_dims, h_l, w_l).
         """
-        feats = self.backbone(frames)
+        # channels-last makes the CPU (oneDNN) convolutions ~20% faster
+        feats = self.backbone(
+            frames.contiguous(memory_format=torch.channels_last))
         if self.mask_head.compress_hires:
             hires, c2, rest = None, feats[0], feats[1:]
         else:
