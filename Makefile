@@ -28,5 +28,8 @@ $(VENV)/.installed: requirements/constraints.txt requirements/build.txt requirem
 test: venv
 	$(PY) -m pytest -q tests
 
+demo: venv
+	bash tools/misc/demo.sh
+
 clean-venv:
 	rm -rf $(VENV)

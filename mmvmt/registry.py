@@ -1,71 +1,43 @@
 # Copyright (c) mmvmt contributors.
 """mmvmt registries: children of mmdet's, so configs with
 ``default_scope='mmvmt'`` find mmvmt components first and fall back to mmdet
-(and through mmdet to mmengine/mmcv)."""
-from mmdet.registry import DATA_SAMPLERS as MMDET_DATA_SAMPLERS
-from mmdet.registry import DATASETS as MMDET_DATASETS
-from mmdet.registry import HOOKS as MMDET_HOOKS
-from mmdet.registry import LOG_PROCESSORS as MMDET_LOG_PROCESSORS
-from mmdet.registry import LOOPS as MMDET_LOOPS
-from mmdet.registry import METRICS as MMDET_METRICS
-from mmdet.registry import MODEL_WRAPPERS as MMDET_MODEL_WRAPPERS
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS as \
-    MMDET_OPTIM_WRAPPER_CONSTRUCTORS
-from mmdet.registry import OPTIM_WRAPPERS as MMDET_OPTIM_WRAPPERS
-from mmdet.registry import OPTIMIZERS as MMDET_OPTIMIZERS
-from mmdet.registry import PARAM_SCHEDULERS as MMDET_PARAM_SCHEDULERS
-from mmdet.registry import RUNNER_CONSTRUCTORS as MMDET_RUNNER_CONSTRUCTORS
-from mmdet.registry import RUNNERS as MMDET_RUNNERS
-from mmdet.registry import TASK_UTILS as MMDET_TASK_UTILS
-from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
-from mmdet.registry import VISBACKENDS as MMDET_VISBACKENDS
-from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
-from mmdet.registry import \
-    WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
+(and through mmdet to mmengine/mmcv). ``locations`` let the registries
+import the mmvmt sub-package that defines a name on first use."""
+import mmdet.registry as mmdet_registry
 from mmengine.registry import Registry
 
-RUNNERS = Registry('runner', parent=MMDET_RUNNERS, locations=['mmvmt.engine'])
-RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor',
-    parent=MMDET_RUNNER_CONSTRUCTORS,
-    locations=['mmvmt.engine'])
-LOOPS = Registry('loop', parent=MMDET_LOOPS, locations=['mmvmt.engine'])
-HOOKS = Registry('hook', parent=MMDET_HOOKS, locations=['mmvmt.engine'])
-DATASETS = Registry(
-    'dataset', parent=MMDET_DATASETS, locations=['mmvmt.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMDET_DATA_SAMPLERS, locations=['mmvmt.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMDET_TRANSFORMS, locations=['mmvmt.datasets'])
-MODELS = Registry('model', parent=MMDET_MODELS, locations=['mmvmt.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMDET_MODEL_WRAPPERS, locations=['mmvmt.models'])
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer',
-    parent=MMDET_WEIGHT_INITIALIZERS,
-    locations=['mmvmt.models'])
-OPTIMIZERS = Registry(
-    'optimizer', parent=MMDET_OPTIMIZERS, locations=['mmvmt.engine'])
-OPTIM_WRAPPERS = Registry(
-    'optim_wrapper', parent=MMDET_OPTIM_WRAPPERS, locations=['mmvmt.engine'])
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+
+def _child(name: str, parent: Registry, package: str) -> Registry:
+    return Registry(name, parent=parent, locations=[f'mmvmt.{package}'])
+
+
+RUNNERS = _child('runner', mmdet_registry.RUNNERS, 'engine')
+RUNNER_CONSTRUCTORS = _child('runner constructor',
+                             mmdet_registry.RUNNER_CONSTRUCTORS, 'engine')
+LOOPS = _child('loop', mmdet_registry.LOOPS, 'engine')
+HOOKS = _child('hook', mmdet_registry.HOOKS, 'engine')
+DATASETS = _child('dataset', mmdet_registry.DATASETS, 'datasets')
+DATA_SAMPLERS = _child('data sampler', mmdet_registry.DATA_SAMPLERS,
+                       'datasets')
+TRANSFORMS = _child('transform', mmdet_registry.TRANSFORMS, 'datasets')
+MODELS = _child('model', mmdet_registry.MODELS, 'models')
+MODEL_WRAPPERS = _child('model_wrapper', mmdet_registry.MODEL_WRAPPERS,
+                        'models')
+WEIGHT_INITIALIZERS = _child('weight initializer',
+                             mmdet_registry.WEIGHT_INITIALIZERS, 'models')
+OPTIMIZERS = _child('optimizer', mmdet_registry.OPTIMIZERS, 'engine')
+OPTIM_WRAPPERS = _child('optim_wrapper', mmdet_registry.OPTIM_WRAPPERS,
+                        'engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child(
     'optimizer wrapper constructor',
-    parent=MMDET_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['mmvmt.engine'])
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler',
-    parent=MMDET_PARAM_SCHEDULERS,
-    locations=['mmvmt.engine'])
-METRICS = Registry(
-    'metric', parent=MMDET_METRICS, locations=['mmvmt.evaluation'])
-TASK_UTILS = Registry(
-    'task util', parent=MMDET_TASK_UTILS, locations=['mmvmt.models'])
-VISUALIZERS = Registry(
-    'visualizer', parent=MMDET_VISUALIZERS,
-    locations=['mmvmt.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMDET_VISBACKENDS,
-    locations=['mmvmt.visualization'])
-LOG_PROCESSORS = Registry(
-    'log_processor', parent=MMDET_LOG_PROCESSORS, locations=['mmvmt.engine'])
+    mmdet_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'engine')
+PARAM_SCHEDULERS = _child('parameter scheduler',
+                          mmdet_registry.PARAM_SCHEDULERS, 'engine')
+METRICS = _child('metric', mmdet_registry.METRICS, 'evaluation')
+TASK_UTILS = _child('task util', mmdet_registry.TASK_UTILS, 'models')
+VISUALIZERS = _child('visualizer', mmdet_registry.VISUALIZERS,
+                     'visualization')
+VISBACKENDS = _child('vis_backend', mmdet_registry.VISBACKENDS,
+                     'visualization')
+LOG_PROCESSORS = _child('log_processor', mmdet_registry.LOG_PROCESSORS,
+                        'engine')

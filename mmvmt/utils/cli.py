@@ -3,6 +3,7 @@
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 
@@ -135,3 +136,13 @@ def apply_test_data_overrides(cfg, args: argparse.Namespace) -> None:
     if args.format_only:
         evaluator.format_only = True
         evaluator.outfile_prefix = cfg.work_dir
+
+
+def report_json(report: dict, out: Optional[str] = None) -> None:
+    """Print a benchmark report as JSON and optionally write it to ``out``.
+    """
+    import json
+    print(json.dumps(report, indent=1))
+    if out:
+        with open(out, 'w') as f:
+            json.dump(report, f, indent=1)

@@ -14,7 +14,6 @@ heads), ``mask_heads`` (mask features and the three dynamic heads),
 ``torch.cuda.max_memory_allocated`` (GPU).
 """
 import argparse
-import json
 import resource
 import time
 from collections import defaultdict
@@ -26,7 +25,7 @@ from mmengine.config import Config
 
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
-from mmvmt.utils.cli import load_weights_strict
+from mmvmt.utils.cli import load_weights_strict, report_json
 
 STAGES = ('backbone', 'encoder', 'decoder', 'mask_heads', 'refinement',
           'fusion')
@@ -146,10 +145,7 @@ def main() -> None:
         stages_s={k: best.get(k, 0.0) for k in STAGES},
         all_totals_s=[r['total'] for r in runs],
         peak_memory_mb=peak_memory_mb(device))
-    print(json.dumps(report, indent=1))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=1)
+    report_json(report, args.out)
 
 
 if __name__ == '__main__':

@@ -14,12 +14,12 @@ with ``--ref-time``, the speed-up against that reference time.
 """
 import argparse
 import cProfile
-import json
 import pstats
 import time
 import warnings
 
 from mmvmt.evaluation.functional import HQVISEvaluator
+from mmvmt.utils.cli import report_json
 
 
 def run_once(gt: str, results: str, workers: int) -> dict:
@@ -49,7 +49,7 @@ def phase_split(gt: str, results: str) -> dict:
                           ('load', 'group_tubes')):
             if func == name and 'mmvmt' in path:
                 cum[key] = cum.get(key, 0.0) + ct
-    # boundary includes decode; iou includes boundary extraction (lazy)
+    # boundary includes decode; iou includes the (lazy) boundaries
     return {
         'load': cum.get('load', 0.0),
         'decode': cum.get('decode', 0.0),
@@ -80,10 +80,7 @@ def main() -> None:
     if args.ref_time:
         report['ref_time_s'] = args.ref_time
         report['speedup'] = args.ref_time / best['total']
-    print(json.dumps(report, indent=1))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=1)
+    report_json(report, args.out)
 
 
 if __name__ == '__main__':

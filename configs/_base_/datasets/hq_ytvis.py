@@ -39,18 +39,8 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='ytvis_hq-test.json',
-        data_prefix=dict(img_path='train/JPEGImages/'),
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], ann_file='ytvis_hq-test.json'))
 
 val_evaluator = dict(
     type='HQYTVISMetric',

@@ -2,6 +2,16 @@
 num_frames = 5
 num_queries = 300
 embed_dims = 256
+# deformable attention (encoder self-attention, decoder cross-attention)
+msda_cfg = dict(
+    embed_dims=embed_dims,
+    num_levels=4,
+    num_heads=8,
+    num_points=4,
+    dropout=0.1,
+    batch_first=True)
+ffn_cfg = dict(
+    embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1)
 model = dict(
     type='VMT',
     num_queries=num_queries,
@@ -34,18 +44,7 @@ model = dict(
         num_outs=4),
     encoder=dict(  # VMTTransformerEncoder, run per frame
         num_layers=6,
-        layer_cfg=dict(
-            self_attn_cfg=dict(
-                embed_dims=embed_dims,
-                num_levels=4,
-                num_heads=8,
-                num_points=4,
-                dropout=0.1,
-                batch_first=True),
-            ffn_cfg=dict(
-                embed_dims=embed_dims,
-                feedforward_channels=1024,
-                ffn_drop=0.1))),
+        layer_cfg=dict(self_attn_cfg=msda_cfg, ffn_cfg=ffn_cfg)),
     decoder=dict(  # SeqFormerDecoder
         num_layers=6,
         return_intermediate=True,
@@ -56,17 +55,8 @@ model = dict(
                 num_heads=8,
                 dropout=0.1,
                 batch_first=True),
-            cross_attn_cfg=dict(  # SeqFormerCrossAttention
-                embed_dims=embed_dims,
-                num_levels=4,
-                num_heads=8,
-                num_points=4,
-                dropout=0.1,
-                batch_first=True),
-            ffn_cfg=dict(
-                embed_dims=embed_dims,
-                feedforward_channels=1024,
-                ffn_drop=0.1))),
+            cross_attn_cfg=msda_cfg,  # SeqFormerCrossAttention
+            ffn_cfg=ffn_cfg)),
     positional_encoding=dict(num_feats=128, normalize=True, offset=-0.5),
     bbox_head=dict(
         type='VMTHead',

@@ -121,11 +121,9 @@ def evaluate_one_video(args: tuple) -> Dict[Tuple[int, int], VideoRecord]:
     for k, gts, dts in zip(cat_indices, gts_by_cat, dts_by_cat):
         if not gts and not dts:
             continue  # REFERENCE QUIRK: recorded as "no entry"
-        if use_boundary:
-            ious = tube_iou_matrix(dts, gts, [get_bounds(d) for d in dts],
-                                   [get_bounds(g) for g in gts])
-        else:
-            ious = tube_iou_matrix(dts, gts)
+        ious = tube_iou_matrix(
+            dts, gts, get_bounds if use_boundary else None,
+            min_iou=float(IOU_THRS[0]))
         for a, rng in enumerate(AREA_RNGS):
             out[k, a] = match_video(ious, gts, dts, rng)
     return out

@@ -8,7 +8,7 @@ reference's integer pixel counts at a fraction of its cost.
 """
 import functools
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -138,27 +138,36 @@ def mask_tube_iou(dt: Tube, gt: Tube) -> float:
 
 def tube_iou_matrix(dts: Sequence[Tube],
                     gts: Sequence[Tube],
-                    dt_bounds: Optional[Sequence[List[BoundaryFrame]]] = None,
-                    gt_bounds: Optional[Sequence[List[BoundaryFrame]]] = None
-                    ) -> np.ndarray:
+                    get_boundaries: Optional[Callable[[Tube], list]] = None,
+                    min_iou: float = 0.5) -> np.ndarray:
     """IoU matrix used for matching one (video, category).
 
     Args:
         dts (Sequence[Tube]): Detections in score order.
         gts (Sequence[Tube]): GT tubes.
-        dt_bounds, gt_bounds (Sequence, optional): Per-tube boundary frames;
-            given in boundary mode.
+        get_boundaries (callable, optional): Tube -> per-frame boundary
+            frames (cached by the caller); given in boundary mode.
+        min_iou (float): Smallest IoU threshold of the evaluation.
+            Defaults to 0.5.
 
     Returns:
         np.ndarray: (num_dts, num_gts) float64. In boundary mode
         ``min(mask IoU, boundary IoU)`` for non-crowd GT and the mask IoU
-        alone for crowd GT (REFERENCE QUIRK).
+        alone for crowd GT (REFERENCE QUIRK). Where the mask IoU is below
+        ``min_iou`` the boundary IoU is not computed: ``min(M, B) <= M`` is
+        then below every threshold whatever B is, so the matching (and every
+        statistic) is unchanged, and boundaries are only extracted for
+        tubes that take part in a pair that can match.
     """
     ious = np.zeros((len(dts), len(gts)))
     for i, dt in enumerate(dts):
         for j, gt in enumerate(gts):
             iou = mask_tube_iou(dt, gt)
-            if dt_bounds is not None and not gt.iscrowd:
-                iou = min(iou, boundary_tube_iou(dt_bounds[i], gt_bounds[j]))
+            if (get_boundaries is not None and not gt.iscrowd
+                    and iou >= min_iou):
+                iou = min(
+                    iou,
+                    boundary_tube_iou(get_boundaries(dt),
+                                      get_boundaries(gt)))
             ious[i, j] = iou
     return ious
