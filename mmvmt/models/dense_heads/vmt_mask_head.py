@@ -135,6 +135,28 @@ class VMTMaskHead(BaseModule):
         mask4 = F.relu(self.lay2_h(g4))
         return mask8, mask4, F.relu(self.lay_hr1_c(g4))
 
+    def coarse_masks(self, mask8: Tensor, queries: Tensor,
+                     centers: Tensor) -> Dict[str, Tensor]:
+        """The coarse dynamic head alone (training of auxiliary layers).
+
+        Args:
+            mask8 (Tensor): (T, mask_dims, s8h, s8w) from
+                :meth:`mask_features`.
+            queries (Tensor): (n, embed_dims).
+            centers (Tensor): (T, n, 2) reference points in input pixels.
+
+        Returns:
+            dict[str, Tensor]: ``mask_L8`` (T, n, s8) and ``pred_masks``
+            (T, n, 2*s8).
+        """
+        h8, w8 = mask8.shape[-2:]
+        coarse_in = torch.cat([
+            relative_coords(centers, h8, w8, 8),
+            mask8[:, None].expand(-1, centers.shape[1], -1, -1, -1)
+        ], 2)
+        logit8 = self.coarse_head(coarse_in, queries)
+        return dict(mask_L8=logit8, pred_masks=aligned_bilinear(logit8, 2))
+
     def fuse(self, feats: Tensor, inst_maps: Tensor,
              centers: Tensor) -> Tensor:
         """Sum of the dilated fusion branches for every instance.
@@ -218,11 +240,7 @@ class VMTMaskHead(BaseModule):
         (h8, w8), (h4, w4) = mask8.shape[-2:], mask4.shape[-2:]
         h2, w2 = hires.shape[-2:]
 
-        coarse_in = torch.cat([
-            relative_coords(centers, h8, w8, 8),
-            mask8[:, None].expand(-1, num_insts, -1, -1, -1)
-        ], 2)
-        logit8 = self.coarse_head(coarse_in, queries)
+        logit8 = self.coarse_masks(mask8, queries, centers)['mask_L8']
         inc_in = torch.cat([
             relative_coords(centers, h4, w4, 4),
             _resize(logit8.sigmoid(), (h4, w4))[:, :, None],

@@ -1,1 +1,8 @@
 # Copyright (c) mmvmt contributors.
+from .tube_targets import clip_tubes, downsample_masks
+from .vmt_criterion import VMTCriterion, dice_loss, focal_mask_loss
+
+__all__ = [
+    'VMTCriterion', 'clip_tubes', 'downsample_masks', 'dice_loss',
+    'focal_mask_loss'
+]

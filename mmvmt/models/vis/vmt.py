@@ -42,6 +42,8 @@ class VMT(BaseMOTModel):
         positional_encoding (dict): :class:`SinePositionalEncoding` config.
         bbox_head (dict): :class:`VMTHead` config.
         mask_head (dict): :class:`VMTMaskHead` config.
+        criterion (dict, optional): :class:`VMTCriterion` config (matcher
+            and losses); needed for training only.
         num_queries (int): Instance queries. Defaults to 300.
         num_feature_levels (int): Levels. Defaults to 4.
         train_cfg (dict, optional): Training settings (matcher, losses).
@@ -58,6 +60,7 @@ class VMT(BaseMOTModel):
                  positional_encoding: ConfigType,
                  bbox_head: ConfigType,
                  mask_head: ConfigType,
+                 criterion: OptConfigType = None,
                  num_queries: int = 300,
                  num_feature_levels: int = 4,
                  train_cfg: OptConfigType = None,
@@ -80,6 +83,7 @@ class VMT(BaseMOTModel):
         self.reference_points_fc = nn.Linear(self.embed_dims, 2)
         self.bbox_head = MODELS.build(bbox_head)
         self.mask_head = MODELS.build(mask_head)
+        self.criterion = MODELS.build(criterion) if criterion else None
         self.train_cfg = train_cfg or {}
         self.test_cfg = dict(num_select=10, mask_thr=0.5)
         self.test_cfg.update(test_cfg or {})
@@ -333,8 +337,64 @@ class VMT(BaseMOTModel):
             track[t].pred_track_instances = inst
         return data_samples
 
+    def forward_coarse_masks(self, out: dict, frames: Tensor, clip: int,
+                             query_ids: Tensor, layer: int) -> dict:
+        """Only the coarse (stride-8) dynamic head, for auxiliary layers.
+
+        The mask features of a clip are computed once and cached in
+        ``out``. Returns ``mask_L8`` (T, n, s8) and ``pred_masks``
+        (T, n, 2*s8).
+        """
+        num_frames = out['references'][0].shape[1]
+        sl = slice(clip * num_frames, (clip + 1) * num_frames)
+        cache = out.setdefault('coarse_feats', {})
+        if clip not in cache:
+            memory = self.memory_levels(out['memory'][sl],
+                                        out['spatial_shapes'],
+                                        out['level_start_index'])
+            cache[clip] = self.mask_head.mask_features(memory,
+                                                       out['c2'][sl])[0]
+        height, width = frames.shape[-2:]
+        refs = out['references'][layer][clip][:, query_ids, :2]
+        centers = refs * refs.new_tensor([width, height])
+        return self.mask_head.coarse_masks(
+            cache[clip], out['hs'][layer][clip][query_ids], centers)
+
+    # ------------------------------------------------------------------
+    # training
+    # ------------------------------------------------------------------
+    @staticmethod
+    def padding_masks(inputs: Tensor,
+                      data_samples: TrackSampleList) -> Optional[Tensor]:
+        """(bs*T, H, W) bool, True on padding; None if nothing is padded."""
+        num_clips, num_frames, _, height, width = inputs.shape
+        masks = inputs.new_zeros((num_clips * num_frames, height, width),
+                                 dtype=torch.bool)
+        for b, track in enumerate(data_samples):
+            for t in range(num_frames):
+                img_h, img_w = track[t].metainfo['img_shape'][:2]
+                masks[b * num_frames + t, img_h:] = True
+                masks[b * num_frames + t, :, img_w:] = True
+        return masks if masks.any() else None
+
     def loss(self, inputs: Tensor, data_samples: TrackSampleList,
              **kwargs) -> Dict[str, Tensor]:
-        """Training losses; see :mod:`mmvmt.models.losses`."""
-        from ..losses.vmt_criterion import vmt_loss
-        return vmt_loss(self, inputs, data_samples)
+        """Losses of a batch of clips (see :class:`VMTCriterion`).
+
+        Args:
+            inputs (Tensor): (bs, T, 3, H, W) padded clips.
+            data_samples (list[:obj:`TrackDataSample`]): GT of every frame
+                (``gt_instances`` with ``bboxes``, ``labels``, ``masks``,
+                ``instances_ids``).
+
+        Returns:
+            dict[str, Tensor]: The losses.
+        """
+        if self.criterion is None:
+            raise RuntimeError('this VMT config has no criterion: add '
+                               'model.criterion to train it')
+        num_clips = inputs.shape[0]
+        frames = inputs.flatten(0, 1)
+        out = self.forward_clip(frames, num_clips,
+                                self.padding_masks(inputs, data_samples))
+        return self.criterion(self, out, frames, data_samples)

@@ -1,0 +1,73 @@
+# Copyright (c) mmvmt contributors.
+"""Ground-truth tubes of a clip from its per-frame annotations."""
+from typing import List
+
+import torch
+from mmdet.structures import TrackDataSample
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+def clip_tubes(track: TrackDataSample, pad_shape: tuple,
+               device: torch.device) -> InstanceData:
+    """Group a clip's per-frame GT instances into tubes by instance id.
+
+    An instance visible in any frame of the clip becomes a tube; frames
+    where it is absent get a zero box, an empty mask and ``valid=False``.
+
+    Args:
+        track (:obj:`TrackDataSample`): The clip; each frame has
+            ``gt_instances`` with ``bboxes`` (xyxy pixels), ``labels``,
+            ``masks`` (BitmapMasks) and ``instances_ids``.
+        pad_shape (tuple): (H, W) of the padded input batch.
+        device (torch.device): Output device.
+
+    Returns:
+        :obj:`InstanceData`: ``labels`` (G,), ``bboxes`` (G, T, 4)
+        normalised (cx, cy, w, h) by each frame's image size, ``valid``
+        (G, T) bool and ``masks`` (G, T, H, W) float at the padded size.
+    """
+    frames = [track[t] for t in range(len(track))]
+    num_frames = len(frames)
+    ids: List[int] = []
+    for frame in frames:
+        for i in frame.gt_instances.instances_ids.tolist():
+            if i not in ids:
+                ids.append(i)
+    num = len(ids)
+    height, width = pad_shape
+    labels = torch.zeros(num, dtype=torch.long, device=device)
+    boxes = torch.zeros(num, num_frames, 4, device=device)
+    valid = torch.zeros(num, num_frames, dtype=torch.bool, device=device)
+    masks = torch.zeros(num, num_frames, height, width, device=device)
+    row = {i: k for k, i in enumerate(ids)}
+    for t, frame in enumerate(frames):
+        gt = frame.gt_instances
+        if len(gt) == 0:
+            continue
+        img_h, img_w = frame.metainfo['img_shape'][:2]
+        scale = torch.tensor([img_w, img_h, img_w, img_h],
+                             dtype=torch.float32, device=device)
+        xyxy = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else \
+            gt.bboxes
+        xyxy = xyxy.to(device).float() / scale
+        cxcywh = torch.cat([(xyxy[:, :2] + xyxy[:, 2:]) / 2,
+                            xyxy[:, 2:] - xyxy[:, :2]], -1)
+        frame_masks = gt.masks.to_tensor(torch.float32, device) if hasattr(
+            gt.masks, 'to_tensor') else gt.masks.float().to(device)
+        for j, inst_id in enumerate(gt.instances_ids.tolist()):
+            k = row[inst_id]
+            labels[k] = gt.labels[j]
+            boxes[k, t] = cxcywh[j]
+            valid[k, t] = True
+            mh, mw = frame_masks.shape[-2:]
+            masks[k, t, :mh, :mw] = frame_masks[j]
+    return InstanceData(labels=labels, bboxes=boxes, valid=valid, masks=masks)
+
+
+def downsample_masks(masks: Tensor, size: tuple) -> Tensor:
+    """Area-average GT masks to a prediction's size, (..., H, W) float."""
+    lead = masks.shape[:-2]
+    out = torch.nn.functional.adaptive_avg_pool2d(
+        masks.reshape(-1, 1, *masks.shape[-2:]), size)
+    return out.reshape(*lead, *size)
