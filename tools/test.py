@@ -16,7 +16,8 @@ from mmengine.runner import Runner
 
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.cli import (add_common_args, apply_test_data_overrides,
-                             load_config, load_weights_strict)
+                             init_cpu_distributed, load_config,
+                             load_weights_strict)
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +75,7 @@ def main() -> None:
         raise SystemExit('error: --out must be a .pkl or .pickle file')
     # weights are loaded strictly below, not through cfg.load_from
     cfg.load_from = None
+    init_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     load_weights_strict(runner.model, args.checkpoint)

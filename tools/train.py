@@ -6,7 +6,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmvmt.utils import register_all_modules
-from mmvmt.utils.cli import add_common_args, load_config
+from mmvmt.utils.cli import (add_common_args, init_cpu_distributed,
+                             load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,6 +53,7 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    init_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()

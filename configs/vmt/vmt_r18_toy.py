@@ -130,4 +130,10 @@ param_scheduler = [
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=10, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# clips without GT leave the mask branch unused; device_ids=None lets DDP
+# wrap a CPU model (mmengine would pass [LOCAL_RANK])
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    find_unused_parameters=True,
+    device_ids=None)
 randomness = dict(seed=0)

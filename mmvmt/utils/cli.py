@@ -8,6 +8,19 @@ from typing import Optional
 from mmengine.config import Config, DictAction
 
 
+# top-level keys mmengine's Runner/Config understand even when a config does
+# not set them
+RUNNER_KEYS = {
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader',
+    'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr',
+    'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
+    'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+    'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+    'visualizer', 'default_scope', 'randomness', 'experiment_name',
+    'custom_imports', 'model_wrapper_cfg', 'runner_type', 'vis_backends'
+}
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``.
 
@@ -54,7 +67,8 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         unknown = sorted({k.split('.')[0]
-                          for k in args.cfg_options} - set(cfg.keys()))
+                          for k in args.cfg_options} - set(cfg.keys()) -
+                         RUNNER_KEYS)
         if unknown:
             raise SystemExit(
                 f'error: --cfg-options names unknown config keys {unknown}; '
@@ -146,3 +160,25 @@ def report_json(report: dict, out: Optional[str] = None) -> None:
     if out:
         with open(out, 'w') as f:
             json.dump(report, f, indent=1)
+
+
+def init_cpu_distributed(cfg) -> None:
+    """Start the process group on CPU-only machines for ``--launcher
+    pytorch``.
+
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device``
+    unconditionally, which fails without CUDA. Where CUDA is unavailable the
+    group is started here with the config's backend (``gloo`` on CPU) and
+    mmengine's Runner then skips its own initialisation.
+    """
+    import torch
+    import torch.distributed as torch_dist
+    if cfg.get('launcher', 'none') != 'pytorch' or \
+            torch.cuda.is_available() or torch_dist.is_initialized():
+        return
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    backend = dist_cfg.pop('backend', 'gloo')
+    if backend == 'nccl':
+        raise SystemExit('error: the nccl backend needs CUDA; on CPU set '
+                         '--cfg-options env_cfg.dist_cfg.backend=gloo')
+    torch_dist.init_process_group(backend=backend, **dist_cfg)

@@ -13,9 +13,10 @@ def seqformer_frame_ids(video_length: int, num_frames: int,
     """Frame indices of one training clip, sorted.
 
     An anchor frame, one frame 1..``near_range`` before and one after it
-    (clamped to the video), and the remaining frames drawn at random from
-    outside that window (or from anywhere, then with repetition, when the
-    video is too short).
+    (where the video has them), and the remaining frames drawn at random
+    from outside that window (or from anywhere, then with repetition, when
+    the video is too short). No frame repeats unless the video is shorter
+    than the clip.
 
     Args:
         video_length (int): Frames in the video (>= 1).
@@ -28,11 +29,14 @@ def seqformer_frame_ids(video_length: int, num_frames: int,
     """
     anchor = rng.randrange(video_length)
     chosen = [anchor]
-    if num_frames >= 2:
-        chosen.append(max(anchor - rng.randint(1, near_range), 0))
-    if num_frames >= 3:
-        chosen.append(
-            min(anchor + rng.randint(1, near_range), video_length - 1))
+    before = [i for i in range(anchor - near_range, anchor) if i >= 0]
+    after = [
+        i for i in range(anchor + 1, anchor + near_range + 1)
+        if i < video_length
+    ]
+    for near in (before, after):
+        if near and len(chosen) < num_frames:
+            chosen.append(rng.choice(near))
     rest = num_frames - len(chosen)
     far = [
         i for i in range(video_length)

@@ -15,7 +15,7 @@ from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
-from mmdet.models.losses import sigmoid_focal_loss
+from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
 from mmdet.structures import TrackSampleList
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps
 from mmdet.utils import reduce_mean
@@ -38,7 +38,7 @@ def dice_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 def focal_mask_loss(pred: Tensor, target: Tensor) -> Tensor:
     """Sigmoid focal loss averaged over pixels, summed over instances."""
-    loss = sigmoid_focal_loss(pred.flatten(1), target.flatten(1), None, 2.0,
+    loss = py_sigmoid_focal_loss(pred.flatten(1), target.flatten(1), None, 2.0,
                               0.25, 'none')
     return loss.mean(1).sum()
 
@@ -130,7 +130,7 @@ class VMTCriterion(BaseModule):
                     is_aligned=True) for t in range(pred.shape[1])
             ], 1)
             giou = giou + ((1 - g) * valid).sum(1).div(frames).sum()
-        loss_cls = sigmoid_focal_loss(
+        loss_cls = py_sigmoid_focal_loss(
             cls_logits.reshape(-1, num_classes), target.reshape(
                 -1, num_classes), None, 2.0, 0.25, 'sum') / num_inst
         return dict(

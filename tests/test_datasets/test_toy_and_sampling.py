@@ -1,0 +1,61 @@
+# Copyright (c) mmvmt contributors.
+"""Toy dataset generator and SeqFormer clip sampling."""
+import filecmp
+import json
+import os.path as osp
+import random
+
+import numpy as np
+import pycocotools.mask as mask_utils
+import pytest
+
+from mmvmt.datasets.toy_generator import TOY_CLASSES, make_toy_dataset
+from mmvmt.datasets.transforms import seqformer_frame_ids
+
+
+def test_toy_dataset_is_deterministic_and_valid(tmp_path):
+    a = make_toy_dataset(str(tmp_path / 'a'), seed=3, num_videos=5,
+                         num_frames=4, size=(64, 96))
+    b = make_toy_dataset(str(tmp_path / 'b'), seed=3, num_videos=5,
+                         num_frames=4, size=(64, 96))
+    for split in ('train', 'val'):
+        assert filecmp.cmp(a[split], b[split], shallow=False)
+    data = json.load(open(a['train']))
+    assert [c['name'] for c in data['categories']] == list(TOY_CLASSES)
+    video = data['videos'][0]
+    assert video['length'] == 4 and len(video['file_names']) == 4
+    frame = osp.join(tmp_path, 'a', 'JPEGImages', video['file_names'][0])
+    assert filecmp.cmp(frame, frame.replace('/a/', '/b/'), shallow=False)
+    assert data['annotations']
+    for ann in data['annotations']:
+        assert len(ann['segmentations']) == 4
+        for seg, area, box in zip(ann['segmentations'], ann['areas'],
+                                  ann['bboxes']):
+            if seg is None:
+                assert area is None and box is None
+                continue
+            mask = mask_utils.decode(
+                dict(size=seg['size'], counts=seg['counts'].encode()))
+            assert mask.shape == (64, 96) and int(mask.sum()) == area
+            ys, xs = np.nonzero(mask)
+            assert box == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
+                           ys.max() - ys.min() + 1]
+    other = make_toy_dataset(str(tmp_path / 'c'), seed=4, num_videos=5,
+                             num_frames=4, size=(64, 96))
+    assert not filecmp.cmp(a['train'], other['train'], shallow=False)
+
+
+@pytest.mark.parametrize('length,num', [(1, 5), (2, 5), (5, 5), (30, 5),
+                                        (30, 3), (10, 1)])
+def test_seqformer_frame_ids(length, num):
+    rng = random.Random(0)
+    for _ in range(50):
+        ids = seqformer_frame_ids(length, num, 3, rng)
+        assert len(ids) == num and ids == sorted(ids)
+        assert all(0 <= i < length for i in ids)
+        if length >= num:
+            assert len(set(ids)) == num
+        if length >= 7 and num >= 3:
+            # some frame has a neighbour within the near window
+            gaps = np.diff(ids)
+            assert (gaps <= 3).sum() >= 1

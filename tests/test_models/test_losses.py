@@ -1,0 +1,90 @@
+# Copyright (c) mmvmt contributors.
+"""VMT training losses and clip-level match costs."""
+import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+
+from mmvmt.models.task_modules import TubeGIoUCost, TubeL1Cost
+from .test_vmt import small_model
+
+
+def test_tube_costs():
+    pred = InstanceData(bboxes=torch.tensor([[[0.5, 0.5, 0.2, 0.2],
+                                              [0.6, 0.5, 0.2, 0.2]]]))
+    gt = InstanceData(
+        bboxes=torch.tensor([[[0.5, 0.5, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0]]]),
+        valid=torch.tensor([[True, False]]))
+    assert TubeL1Cost()(pred, gt).item() == 0.0  # absent frame ignored
+    released = TubeL1Cost(mask_absent=False)(pred, gt).item()
+    assert abs(released - (0.6 + 0.5 + 0.2 + 0.2)) < 1e-6
+    assert abs(TubeGIoUCost()(pred, gt).item() + 1.0) < 1e-6
+
+
+def clip_with_gt(num_frames=2, height=64, width=96, with_gt=True):
+    frames = []
+    for t in range(num_frames):
+        sample = DetDataSample()
+        sample.set_metainfo(dict(img_shape=(height, width),
+                                 ori_shape=(height, width), frame_id=t))
+        mask = torch.zeros(1 if with_gt else 0, height, width,
+                           dtype=torch.uint8)
+        boxes = torch.zeros(1 if with_gt else 0, 4)
+        if with_gt:
+            mask[0, 10 + 2 * t:40, 20:60] = 1
+            boxes[0] = torch.tensor([20., 10 + 2 * t, 60., 40.])
+        sample.gt_instances = InstanceData(
+            bboxes=boxes, labels=torch.tensor([1] if with_gt else [],
+                                              dtype=torch.long),
+            masks=BitmapMasks(mask.numpy(), height, width),
+            instances_ids=torch.tensor([7] if with_gt else [],
+                                       dtype=torch.long))
+        frames.append(sample)
+    track = TrackDataSample()
+    track.video_data_samples = frames
+    return [track]
+
+
+def toy_model():
+    model = small_model()
+    from mmvmt.registry import MODELS
+    model.criterion = MODELS.build(
+        dict(
+            type='VMTCriterion',
+            assigner=dict(
+                type='HungarianAssigner',
+                match_costs=[
+                    dict(type='FocalLossCost', weight=2.0),
+                    dict(type='TubeL1Cost', weight=5.0),
+                    dict(type='TubeGIoUCost', weight=2.0)
+                ])))
+    return model.train()
+
+
+def test_losses_with_and_without_gt():
+    model = toy_model()
+    inputs = torch.randn(1, 2, 3, 64, 96)
+    losses = model.loss(inputs, clip_with_gt())
+    assert all(torch.isfinite(v) for v in losses.values())
+    for key in ('loss_cls', 'loss_bbox', 'loss_giou', 'loss_mask',
+                'loss_dice', 'loss_mask_refine', 'loss_mask_dice_refine',
+                'loss_mask_sem', 'loss_mask_sem_dice', 'd0.loss_dice'):
+        assert losses[key] > 0, key
+    sum(losses.values()).backward()
+    grad = model.mask_head.refine_dyn_head.controller.layers[0].weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+    model.zero_grad()
+    empty = model.loss(inputs, clip_with_gt(with_gt=False))
+    assert empty['loss_cls'] > 0
+    for key in ('loss_bbox', 'loss_giou', 'loss_mask', 'loss_dice',
+                'loss_mask_refine'):
+        assert empty[key] == 0, key
+    sum(empty.values()).backward()
+
+
+def test_padding_masks():
+    model = toy_model()
+    track = clip_with_gt(height=48, width=96)
+    masks = model.padding_masks(torch.zeros(1, 2, 3, 64, 96), track)
+    assert masks.shape == (2, 64, 96)
+    assert masks[:, 48:].all() and not masks[:, :48].any()
