@@ -12,13 +12,8 @@ num_classes = 5
 num_frames = 3
 data_root = 'data/toy/'
 toy_classes = ('blob', 'star', 'ring', 'crescent', 'worm')
-msda = dict(
-    embed_dims=embed_dims,
-    num_levels=4,
-    num_heads=4,
-    num_points=4,
-    dropout=0.0,
-    batch_first=True)
+# overrides merged into the base's attention / FFN settings
+msda = dict(embed_dims=embed_dims, num_heads=4, dropout=0.0)
 ffn = dict(embed_dims=embed_dims, feedforward_channels=512, ffn_drop=0.0)
 model = dict(
     num_queries=20,
@@ -34,11 +29,7 @@ model = dict(
     decoder=dict(
         num_layers=3,
         layer_cfg=dict(
-            self_attn_cfg=dict(
-                embed_dims=embed_dims,
-                num_heads=4,
-                dropout=0.0,
-                batch_first=True),
+            self_attn_cfg=msda,
             cross_attn_cfg=msda,
             ffn_cfg=ffn)),
     positional_encoding=dict(num_feats=embed_dims // 2),

@@ -18,6 +18,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     from mmdet.utils import register_all_modules as mmdet_register_all
     mmdet_register_all(init_default_scope=False)
 
+    import mmvmt.apis  # noqa: F401,F403
     import mmvmt.datasets  # noqa: F401,F403
     import mmvmt.engine  # noqa: F401,F403
     import mmvmt.evaluation  # noqa: F401,F403

@@ -46,18 +46,17 @@ def clip_with_gt(num_frames=2, height=64, width=96, with_gt=True):
 
 
 def toy_model():
-    model = small_model()
+    """The small test model with the toy config's criterion."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
     from mmvmt.registry import MODELS
-    model.criterion = MODELS.build(
-        dict(
-            type='VMTCriterion',
-            assigner=dict(
-                type='HungarianAssigner',
-                match_costs=[
-                    dict(type='FocalLossCost', weight=2.0),
-                    dict(type='TubeL1Cost', weight=5.0),
-                    dict(type='TubeGIoUCost', weight=2.0)
-                ])))
+    from ..conftest import ROOT
+    model = small_model()
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'vmt',
+                                   'vmt_r18_toy.py'))
+    model.criterion = MODELS.build(cfg.model.criterion)
     return model.train()
 
 

@@ -1,4 +1,4 @@
 # Copyright (c) mmvmt contributors.
-from .match_costs import TubeGIoUCost, TubeL1Cost
+from .match_costs import TubeGIoUCost, TubeL1Cost, TubeMatchCost
 
-__all__ = ['TubeL1Cost', 'TubeGIoUCost']
+__all__ = ['TubeMatchCost', 'TubeL1Cost', 'TubeGIoUCost']

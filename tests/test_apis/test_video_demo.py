@@ -1,0 +1,86 @@
+# Copyright (c) mmvmt contributors.
+"""demo/video_demo.py on a real mp4 and on a frame folder; bad input."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmvmt.datasets.toy_generator import generate_video
+from mmvmt.registry import MODELS
+from ..conftest import ROOT
+
+CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r18_toy.py')
+DEMO = osp.join(ROOT, 'demo', 'video_demo.py')
+
+
+@pytest.fixture(scope='module')
+def assets(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('demo')
+    frames, _ = generate_video(0, 1, 5, 64, 96)
+    mp4 = str(tmp / 'clip.mp4')
+    writer = cv2.VideoWriter(mp4, cv2.VideoWriter_fourcc(*'mp4v'), 5,
+                             (96, 64))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    folder = tmp / 'frames'
+    folder.mkdir()
+    for t, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f'{t:05d}.jpg'), frame)
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    model.init_weights()
+    ckpt = str(tmp / 'toy.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    return dict(mp4=mp4, folder=str(folder), ckpt=ckpt, tmp=tmp)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, DEMO, *args],
+                          capture_output=True, text=True)
+
+
+def count_frames(path):
+    cap = cv2.VideoCapture(path)
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize('source', ['mp4', 'folder'])
+def test_demo_writes_video_and_json(assets, source, tmp_path):
+    out = str(tmp_path / 'out.mp4')
+    res = str(tmp_path / 'res.json')
+    proc = run(assets[source], CONFIG, assets['ckpt'], '--out', out,
+               '--out-json', res, '--score-thr', '0.0')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert count_frames(out) == 5
+    results = json.load(open(res))
+    assert all(len(r['segmentations']) == 5 for r in results)
+    assert results == sorted(results, key=lambda r: -r['score'])
+
+
+def test_demo_bad_inputs(assets, tmp_path):
+    bad = tmp_path / 'bad.mp4'
+    bad.write_bytes(b'not a video')
+    out = tmp_path / 'o.mp4'
+    proc = run(str(bad), CONFIG, assets['ckpt'], '--out', str(out))
+    assert proc.returncode == 2 and 'cannot decode' in proc.stderr
+    assert not out.exists() and len(list(tmp_path.iterdir())) == 1
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    proc = run(str(empty), CONFIG, assets['ckpt'], '--out', str(out))
+    assert proc.returncode == 2 and 'no image frames' in proc.stderr
+    proc = run(assets['mp4'], CONFIG, assets['ckpt'], '--out',
+               str(tmp_path / 'missing' / 'o.mp4'))
+    assert proc.returncode == 2 and 'does not exist' in proc.stderr
+    wrong = osp.join(ROOT, 'configs', 'vmt', 'vmt_r50.py')
+    proc = run(assets['mp4'], wrong, assets['ckpt'], '--out', str(out))
+    assert proc.returncode == 2 and 'does not fit' in proc.stderr
+    assert not out.exists()
