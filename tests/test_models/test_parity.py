@@ -224,3 +224,20 @@ def test_wrong_architecture_checkpoint_is_reported(parity_ckpt, tmp_path):
     assert proc.returncode != 0
     assert 'does not fit this config' in proc.stderr
     assert not osp.exists(tmp_path / 'run' / 'results.json')
+
+
+def test_show_dir_paints_frames(parity_ckpt, tmp_path):
+    folder, info = case_info('tiny')
+    work_dir = tmp_path / 'run'
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'test.py'), CONFIG, parity_ckpt,
+        '--data-root',
+        osp.join(folder, 'data'), '--format-only', '--short-side', '64',
+        '--work-dir',
+        str(work_dir), '--show-dir', 'painted'
+    ], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    painted = sorted(
+        p for p in work_dir.rglob('*.jpg') if 'painted' in str(p))
+    assert len(painted) == 2, painted
