@@ -21,12 +21,7 @@ from tqdm import tqdm
 from mmvmt.apis import VideoInputError, inference_video, init_model, \
     read_video
 from mmvmt.evaluation.metrics.hq_ytvis_metric import encode_rle
-
-
-def instance_colour(index: int) -> tuple:
-    import colorsys
-    r, g, b = colorsys.hsv_to_rgb((index * 0.618034) % 1, 0.85, 1.0)
-    return int(b * 255), int(g * 255), int(r * 255)
+from mmvmt.visualization import draw_mask_overlay, id_colour
 
 
 def draw(frame: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
@@ -35,22 +30,16 @@ def draw(frame: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
         score = float(inst.scores[k])
         if score < score_thr:
             continue
-        inst_id = int(inst.instances_id[k])
-        col = instance_colour(inst_id)
         mask = inst.masks[k].numpy().astype(np.uint8)
         if not mask.any():
             continue
-        img[mask > 0] = (0.5 * img[mask > 0] +
-                         0.5 * np.array(col)).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(img, contours, -1, col, 2)
-        ys, xs = np.nonzero(mask)
         label = int(inst.labels[k])
         name = classes[label] if 0 <= label < len(classes) else str(label)
-        cv2.putText(img, f'{name} {score:.2f}',
-                    (int(xs.min()), max(int(ys.min()) - 4, 12)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, col, 1, cv2.LINE_AA)
+        draw_mask_overlay(img, mask,
+                          id_colour(int(inst.instances_id[k]))[::-1],
+                          f'{name} {score:.2f}', thickness=2,
+                          font_scale=0.5, label_gap=4,
+                          label_min_y=12)
     return img
 
 

@@ -9,10 +9,12 @@ DATA = osp.join(ROOT, 'tests', 'data')
 
 
 def shared_path(*parts: str) -> str:
-    """Path inside ../shared; skips the test if the kit is not there."""
+    """Path inside ../shared (beside the checkout, in CI too); a missing kit
+    fails the test instead of silently skipping the parity checks."""
     path = osp.join(SHARED, *parts)
     if not osp.exists(path):
-        pytest.skip(f'needs the shared kit ({path}) beside the checkout')
+        pytest.fail(f'the shared kit is missing: {path} (expected beside '
+                    'the checkout)')
     return path
 
 

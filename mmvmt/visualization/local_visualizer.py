@@ -69,3 +69,38 @@ class VMTLocalVisualizer(TrackLocalVisualizer):
                              'alpha': 0.8, 'pad': 0.5,
                              'edgecolor': 'none'}])
         return self.get_image()
+
+
+def draw_mask_overlay(img: np.ndarray,
+                      mask: np.ndarray,
+                      colour_bgr: Tuple[int, int, int],
+                      label: str,
+                      thickness: int = 1,
+                      font_scale: float = 0.3,
+                      label_gap: int = 2,
+                      label_min_y: int = 8) -> None:
+    """Blend a mask into a BGR image (50%), outline it and label it, in
+    place; used by the demo and the result renderer.
+
+    Args:
+        img (np.ndarray): (H, W, 3) uint8 BGR image, modified.
+        mask (np.ndarray): (H, W) uint8 mask, not empty.
+        colour_bgr (tuple): Colour of the instance.
+        label (str): Text written above the mask's top-left corner.
+        thickness (int): Contour thickness. Defaults to 1.
+        font_scale (float): Label size. Defaults to 0.3.
+        label_gap (int): Pixels between the label and the mask.
+            Defaults to 2.
+        label_min_y (int): Lowest baseline y of the label. Defaults to 8.
+    """
+    import cv2
+    img[mask > 0] = (0.5 * img[mask > 0] +
+                     0.5 * np.array(colour_bgr, np.float32)).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(img, contours, -1, colour_bgr, thickness)
+    ys, xs = np.nonzero(mask)
+    cv2.putText(img, label, (int(xs.min()),
+                             max(int(ys.min()) - label_gap, label_min_y)),
+                cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour_bgr, 1,
+                cv2.LINE_AA)

@@ -11,7 +11,6 @@ drawn (mask, box, ``class #id``) in a colour derived from its instance id, so
 the same object has the same colour in every frame.
 """
 import argparse
-import colorsys
 import os
 import os.path as osp
 
@@ -21,11 +20,12 @@ from mmengine.config import Config
 
 from mmvmt.registry import DATASETS
 from mmvmt.utils import register_all_modules
+from mmvmt.visualization import id_colour as rgb_id_colour
 
 
 def id_colour(instance_id: int) -> tuple:
-    r, g, b = colorsys.hsv_to_rgb((instance_id * 0.618034) % 1, 0.85, 1.0)
-    return int(b * 255), int(g * 255), int(r * 255)
+    """BGR colour of an instance id (the visualizer's colours)."""
+    return rgb_id_colour(instance_id)[::-1]
 
 
 def render_clip(inputs, track, classes) -> np.ndarray:

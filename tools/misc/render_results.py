@@ -12,7 +12,6 @@ in a colour that stays the same across the video, and labelled
 ``class score``.
 """
 import argparse
-import colorsys
 import json
 import os
 import os.path as osp
@@ -22,10 +21,7 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
-
-def colour(index: int) -> tuple:
-    r, g, b = colorsys.hsv_to_rgb((index * 0.618034) % 1, 0.85, 1.0)
-    return int(b * 255), int(g * 255), int(r * 255)
+from mmvmt.visualization import draw_mask_overlay, id_colour
 
 
 def draw_frame(img: np.ndarray, tubes: list, t: int, names: dict) -> None:
@@ -38,17 +34,9 @@ def draw_frame(img: np.ndarray, tubes: list, t: int, names: dict) -> None:
             dict(size=seg['size'], counts=seg['counts'].encode()))
         if mask.shape != img.shape[:2] or not mask.any():
             continue
-        col = np.array(colour(k), np.float32)
-        img[mask > 0] = (0.5 * img[mask > 0] + 0.5 * col).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(img, contours, -1, colour(k), 1)
-        ys, xs = np.nonzero(mask)
         label = f'{names.get(tube["category_id"], tube["category_id"])} ' \
                 f'{tube["score"]:.2f}'
-        cv2.putText(img, label, (int(xs.min()), max(int(ys.min()) - 2, 8)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.3, colour(k), 1,
-                    cv2.LINE_AA)
+        draw_mask_overlay(img, mask, id_colour(k)[::-1], label)
 
 
 def main() -> None:

@@ -10,8 +10,6 @@ places before. Both steps vectorise with numpy, and the crop is filled with
 a difference array, so the cost grows with the number of runs and the crop
 area instead of the frame area.
 """
-from typing import Tuple
-
 import numpy as np
 
 

@@ -4,7 +4,6 @@ import os
 import os.path as osp
 import tempfile
 import zipfile
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import mmengine

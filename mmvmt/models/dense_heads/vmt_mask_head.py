@@ -237,7 +237,7 @@ class VMTMaskHead(BaseModule):
         if self.compress_hires:
             hires = self.lay_compress(
                 F.interpolate(c2, scale_factor=2, mode='nearest'))
-        (h8, w8), (h4, w4) = mask8.shape[-2:], mask4.shape[-2:]
+        h4, w4 = mask4.shape[-2:]
         h2, w2 = hires.shape[-2:]
 
         logit8 = self.coarse_masks(mask8, queries, centers)['mask_L8']

@@ -5,7 +5,7 @@ instance masks.
 `Video Mask Transfiner for High-Quality Video Instance Segmentation
 <https://arxiv.org/abs/2207.14012>`_ (ECCV 2022).
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
