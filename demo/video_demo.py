@@ -6,6 +6,11 @@ Example::
 
     python demo/video_demo.py demo.mp4 configs/vmt/vmt_r50.py CKPT \
         --out out.mp4 --out-json results.json --device cpu --score-thr 0.3
+
+Without ``--clip-len`` the whole video is one clip (the released
+behaviour; memory grows with its length). With ``--clip-len N --overlap K``
+frames are read, predicted in overlapping windows, linked and written as a
+stream, so memory stays flat however long the video is.
 """
 import argparse
 import json
@@ -13,14 +18,16 @@ import os
 import os.path as osp
 import sys
 import tempfile
+from typing import Iterator, Tuple
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from mmvmt.apis import VideoInputError, inference_video, init_model, \
-    read_video
-from mmvmt.evaluation.metrics.hq_ytvis_metric import encode_rle
+from mmvmt.apis import (VideoInputError, init_model, iter_video_predictions,
+                        predict_frames, read_video)
+from mmvmt.apis.windowed_inference import check_window
+from mmvmt.evaluation.functional import TubeCollector
 from mmvmt.visualization import draw_mask_overlay, id_colour
 
 
@@ -43,19 +50,16 @@ def draw(frame: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
     return img
 
 
-def results_json(track, num_frames: int) -> list:
-    """One YouTube-VIS result per (instance, class) pair, score order."""
-    tubes = {}
-    for t in range(num_frames):
-        inst = track[t].pred_track_instances
-        for k in range(len(inst)):
-            i = int(inst.instances_id[k])
-            tube = tubes.setdefault(
-                i, dict(video_id=0, score=float(inst.scores[k]),
-                        category_id=int(inst.labels[k]) + 1,
-                        segmentations=[None] * num_frames))
-            tube['segmentations'][t] = encode_rle(inst.masks[k].numpy())
-    return sorted(tubes.values(), key=lambda r: -r['score'])
+def predictions(model, args) -> Iterator[Tuple[int, np.ndarray, object]]:
+    """(frame index, frame, pred_track_instances), in frame order."""
+    if args.clip_len is None:
+        frames = read_video(args.video)
+        track = predict_frames(model, frames, args.short_side)
+        for t, frame in enumerate(frames):
+            yield t, frame, track[t].pred_track_instances
+    else:
+        yield from iter_video_predictions(model, args.video, args.clip_len,
+                                          args.overlap, args.short_side)
 
 
 def atomic_path(path: str) -> str:
@@ -78,43 +82,59 @@ def main(argv=None) -> int:
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--short-side', type=int, help='test resize')
     parser.add_argument('--fps', type=float, default=10.0)
+    parser.add_argument(
+        '--clip-len',
+        type=int,
+        help='window length for long videos (default: the whole video)')
+    parser.add_argument(
+        '--overlap',
+        type=int,
+        default=2,
+        help='frames shared by consecutive windows (with --clip-len)')
     args = parser.parse_args(argv)
-    tmp_paths = []
+    tmp_paths, writer = [], None
     try:
+        if args.clip_len is not None:
+            check_window(args.clip_len, args.overlap)
         out_tmp = atomic_path(args.out)
         tmp_paths.append(out_tmp)
         json_tmp = atomic_path(args.out_json) if args.out_json else None
         if json_tmp:
             tmp_paths.append(json_tmp)
-        frames = read_video(args.video)
         model = init_model(args.config, args.checkpoint, args.device)
-        track = inference_video(model, frames, args.short_side)
         classes = model.cfg.get('toy_classes', None) or \
             model.cfg.test_dataloader.dataset.get('metainfo', {}).get(
                 'classes', None)
         if classes is None:
             from mmvmt.datasets import YTVIS2019_CLASSES as classes
-        height, width = frames[0].shape[:2]
-        writer = cv2.VideoWriter(out_tmp, cv2.VideoWriter_fourcc(*'mp4v'),
-                                 args.fps, (width, height))
-        for t in tqdm(range(len(frames)), desc='writing frames'):
-            writer.write(
-                draw(frames[t], track[t].pred_track_instances, classes,
-                     args.score_thr))
+        collector = TubeCollector(0)
+        for t, frame, inst in tqdm(
+                predictions(model, args), desc='frames', unit='frame'):
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(out_tmp,
+                                         cv2.VideoWriter_fourcc(*'mp4v'),
+                                         args.fps, (width, height))
+            writer.write(draw(frame, inst, classes, args.score_thr))
+            collector.add(t, inst)
+        num_frames = collector.num_frames
         writer.release()
+        writer = None
         os.replace(out_tmp, args.out)
         if json_tmp:
             with open(json_tmp, 'w') as f:
-                json.dump(results_json(track, len(frames)), f)
+                json.dump(collector.results(), f)
             os.replace(json_tmp, args.out_json)
     except (VideoInputError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     finally:
+        if writer is not None:
+            writer.release()
         for path in tmp_paths:
             if osp.exists(path):
                 os.remove(path)
-    print(f'{len(frames)} frames written to {args.out}' +
+    print(f'{num_frames} frames written to {args.out}' +
           (f', results to {args.out_json}' if args.out_json else ''))
     return 0
 

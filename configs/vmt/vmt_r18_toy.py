@@ -43,16 +43,7 @@ model = dict(
         c2_channels=64,
         refine_head=dict(
             feedforward_channels=256, dropout=0.0, max_points=3000)),
-    criterion=dict(
-        type='VMTCriterion',
-        assigner=dict(
-            type='HungarianAssigner',
-            match_costs=[
-                dict(type='FocalLossCost', weight=2.0),
-                dict(type='TubeL1Cost', weight=5.0),
-                dict(type='TubeGIoUCost', weight=2.0)
-            ]),
-        mask_absent=True),
+    criterion=dict(mask_absent=True),  # absent frames masked out
     test_cfg=dict(num_select=10))
 
 train_pipeline = [

@@ -2,7 +2,7 @@
 """Python API: build a VMT model and run it on a user's video."""
 import glob
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -48,41 +48,63 @@ def init_model(config: Union[str, Config],
     return model.to(device).eval()
 
 
-def read_video(video: Union[str, Sequence[np.ndarray]]) -> List[np.ndarray]:
+def iter_frames(video: Union[str, Sequence[np.ndarray]]
+                ) -> Iterator[np.ndarray]:
     """Frames (BGR uint8) of an mp4/avi file, a folder of images (sorted by
-    name) or a list of arrays; all frames must have the same size."""
+    name) or a list of arrays, one at a time (nothing else is held).
+
+    Raises:
+        VideoInputError: A missing path, an empty folder, an undecodable
+            file or frame, or frames of different sizes (raised when the
+            offending frame is reached).
+    """
+    shape = None
+    count = 0
+    for frame in _raw_frames(video):
+        if shape is None:
+            shape = frame.shape
+        elif frame.shape != shape:
+            raise VideoInputError(
+                f'frames of different sizes: frame {count} is '
+                f'{frame.shape}, frame 0 is {shape}')
+        count += 1
+        yield frame
+    if count == 0:
+        raise VideoInputError('the video has no frames')
+
+
+def _raw_frames(video: Union[str, Sequence[np.ndarray]]
+                ) -> Iterator[np.ndarray]:
     if not isinstance(video, str):
-        frames = list(video)
+        yield from video
     elif osp.isdir(video):
         files = sorted(f for f in glob.glob(osp.join(video, '*'))
                        if f.lower().endswith(IMAGE_EXTS))
         if not files:
             raise VideoInputError(f'no image frames in folder {video}')
-        frames = []
         for f in files:
             img = cv2.imread(f, cv2.IMREAD_COLOR)
             if img is None:
                 raise VideoInputError(f'cannot decode frame {f}')
-            frames.append(img)
+            yield img
     elif osp.isfile(video):
         cap = cv2.VideoCapture(video)
-        frames = []
-        while True:
+        try:
             ok, img = cap.read()
             if not ok:
-                break
-            frames.append(img)
-        cap.release()
-        if not frames:
-            raise VideoInputError(f'cannot decode any frame of {video}')
+                raise VideoInputError(f'cannot decode any frame of {video}')
+            while ok:
+                yield img
+                ok, img = cap.read()
+        finally:
+            cap.release()
     else:
         raise VideoInputError(f'video not found: {video}')
-    if not frames:
-        raise VideoInputError('the video has no frames')
-    sizes = {f.shape for f in frames}
-    if len(sizes) > 1:
-        raise VideoInputError(f'frames of different sizes: {sorted(sizes)}')
-    return frames
+
+
+def read_video(video: Union[str, Sequence[np.ndarray]]) -> List[np.ndarray]:
+    """All frames of a video (see :func:`iter_frames`) as a list."""
+    return list(iter_frames(video))
 
 
 def _test_short_side(cfg: Config) -> int:
@@ -94,21 +116,20 @@ def _test_short_side(cfg: Config) -> int:
 
 
 @torch.no_grad()
-def inference_video(model: torch.nn.Module,
-                    video: Union[str, Sequence[np.ndarray]],
-                    short_side: Optional[int] = None) -> TrackDataSample:
-    """Segment and track the instances of a whole video (one clip).
+def predict_frames(model: torch.nn.Module, frames: Sequence[np.ndarray],
+                   short_side: Optional[int] = None) -> TrackDataSample:
+    """Run VMT on a list of frames as one clip.
 
     Args:
         model (nn.Module): From :func:`init_model`.
-        video (str | list[np.ndarray]): mp4 path, frame folder or frames.
+        frames (Sequence[np.ndarray]): T frames (H, W, 3) BGR uint8 of one
+            size.
         short_side (int, optional): Test resize; the config's by default.
 
     Returns:
         :obj:`TrackDataSample`: per frame ``pred_track_instances`` at the
         original size (see :meth:`VMT.predict`).
     """
-    frames = read_video(video)
     resize = ShortSideResize(
         short_side=short_side or _test_short_side(model.cfg),
         backend='pillow')
@@ -127,3 +148,38 @@ def inference_video(model: torch.nn.Module,
     data = model.data_preprocessor(
         dict(inputs=[torch.stack(imgs)], data_samples=[track]), False)
     return model.predict(data['inputs'], data['data_samples'])[0]
+
+
+def inference_video(model: torch.nn.Module,
+                    video: Union[str, Sequence[np.ndarray]],
+                    short_side: Optional[int] = None,
+                    clip_len: Optional[int] = None,
+                    overlap: int = 2) -> TrackDataSample:
+    """Segment and track the instances of a video.
+
+    Args:
+        model (nn.Module): From :func:`init_model`.
+        video (str | list[np.ndarray]): mp4 path, frame folder or frames.
+        short_side (int, optional): Test resize; the config's by default.
+        clip_len (int, optional): Window length for long videos (see
+            :func:`iter_video_predictions`); None runs the whole video as
+            one clip, as released.
+        overlap (int): Frames shared by consecutive windows. Defaults to 2.
+
+    Returns:
+        :obj:`TrackDataSample`: per frame ``pred_track_instances`` at the
+        original size (see :meth:`VMT.predict`).
+    """
+    if clip_len is None:
+        return predict_frames(model, read_video(video), short_side)
+    from .windowed_inference import iter_video_predictions
+    samples = []
+    for t, frame, inst in iter_video_predictions(model, video, clip_len,
+                                                 overlap, short_side):
+        sample = DetDataSample(metainfo=dict(
+            frame_id=t, video_id=0, ori_shape=frame.shape[:2]))
+        sample.pred_track_instances = inst
+        samples.append(sample)
+    track = TrackDataSample()
+    track.video_data_samples = samples
+    return track

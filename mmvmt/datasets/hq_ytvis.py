@@ -4,7 +4,7 @@
 ``segmentations``), no conversion step needed."""
 import json
 import os.path as osp
-from typing import List
+from typing import List, Sequence
 
 from mmdet.datasets import BaseVideoDataset
 from mmengine.fileio import get_local_path
@@ -33,6 +33,26 @@ def _bbox_from_segm(segm, height: int, width: int):
     else:
         rle = segm
     return [float(v) for v in mask_utils.toBbox(rle)]
+
+
+def load_json(ann_file: str, keys: Sequence[str]) -> dict:
+    """Read an annotation json, with one clear error for a missing file,
+    invalid JSON or a missing top-level field."""
+    try:
+        with get_local_path(ann_file) as path:
+            with open(path) as f:
+                data = json.load(f)
+    except FileNotFoundError:
+        raise DatasetError(f'annotation file not found: {ann_file}')
+    except json.JSONDecodeError as err:
+        raise DatasetError(
+            f'annotation file {ann_file} is not valid JSON: {err}')
+    if not isinstance(data, dict):
+        raise DatasetError(f'{ann_file}: expected a JSON object at the top')
+    for key in keys:
+        if key not in data:
+            raise DatasetError(f'{ann_file}: missing top-level field "{key}"')
+    return data
 
 
 @DATASETS.register_module()
@@ -66,25 +86,9 @@ class HQYTVISDataset(BaseVideoDataset):
         self.check_files = check_files
         super().__init__(*args, **kwargs)
 
-    def _read_json(self) -> dict:
-        try:
-            with get_local_path(self.ann_file) as path:
-                with open(path) as f:
-                    data = json.load(f)
-        except FileNotFoundError:
-            raise DatasetError(f'annotation file not found: {self.ann_file}')
-        except json.JSONDecodeError as err:
-            raise DatasetError(
-                f'annotation file {self.ann_file} is not valid JSON: {err}')
-        for key in ('videos', 'categories'):
-            if key not in data:
-                raise DatasetError(
-                    f'{self.ann_file}: missing top-level field "{key}"')
-        return data
-
     def load_data_list(self) -> List[dict]:
         """Build the per-video frame lists from the YouTube-VIS json."""
-        data = self._read_json()
+        data = load_json(self.ann_file, ('videos', 'categories'))
         classes = list(self.metainfo['classes'])
         name2id = {c['name']: c['id'] for c in data['categories']}
         missing = [c for c in classes if c not in name2id]

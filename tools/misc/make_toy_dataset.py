@@ -31,7 +31,8 @@ def main() -> None:
     paths = make_toy_dataset(args.out, args.seed, args.videos, args.frames,
                              (height, width))
     print(f'toy dataset written to {args.out} ({paths["train"]}, '
-          f'{paths["val"]}) in {time.perf_counter() - tic:.1f} s')
+          f'{paths["val"]}, {paths["coco"]}) in '
+          f'{time.perf_counter() - tic:.1f} s')
 
 
 if __name__ == '__main__':

@@ -80,4 +80,18 @@ model = dict(
             max_points=12000,
             temporal=False,  # released: every frame refined on its own
             seed=0)),
+    # training only (VMT released no training code; our reconstruction,
+    # docs/training.md): SeqFormer's per-layer Hungarian matching with cost
+    # 2 class (focal) + 5 L1 + 2 GIoU over the clip's boxes, and SeqFormer's
+    # handling of absent frames (zero box, empty mask, no masking)
+    criterion=dict(
+        type='VMTCriterion',
+        assigner=dict(
+            type='HungarianAssigner',
+            match_costs=[
+                dict(type='FocalLossCost', weight=2.0),
+                dict(type='TubeL1Cost', weight=5.0),
+                dict(type='TubeGIoUCost', weight=2.0)
+            ]),
+        mask_absent=False),
     test_cfg=dict(num_select=10, mask_thr=0.5))

@@ -1,9 +1,12 @@
 # Copyright (c) mmvmt contributors.
 from .frame_sampling import SeqFormerFrameSample, seqformer_frame_ids
+from .pseudo_clip import PseudoClipAugment
 from .resize import ShortSideResize, short_side_size
-from .video_checks import CheckFrameSizes, VideoFormatError
+from .video_checks import (CheckFrameSizes, FilterClipInstances,
+                           VideoFormatError)
 
 __all__ = [
     'ShortSideResize', 'short_side_size', 'CheckFrameSizes',
-    'VideoFormatError', 'SeqFormerFrameSample', 'seqformer_frame_ids'
+    'FilterClipInstances', 'VideoFormatError', 'SeqFormerFrameSample',
+    'seqformer_frame_ids', 'PseudoClipAugment'
 ]

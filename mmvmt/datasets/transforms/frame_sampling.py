@@ -8,8 +8,11 @@ from mmdet.datasets.transforms import BaseFrameSample
 from mmvmt.registry import TRANSFORMS
 
 
-def seqformer_frame_ids(video_length: int, num_frames: int,
-                        near_range: int, rng: random.Random) -> List[int]:
+def seqformer_frame_ids(video_length: int,
+                        num_frames: int,
+                        near_range: int,
+                        rng: random.Random,
+                        anchor: Optional[int] = None) -> List[int]:
     """Frame indices of one training clip, sorted.
 
     An anchor frame, one frame 1..``near_range`` before and one after it
@@ -23,11 +26,14 @@ def seqformer_frame_ids(video_length: int, num_frames: int,
         num_frames (int): Frames per clip.
         near_range (int): Window of the near frames.
         rng (random.Random): Random source.
+        anchor (int, optional): The anchor frame (the sampler's frame
+            index); random when None.
 
     Returns:
         list[int]: ``num_frames`` sorted indices in ``[0, video_length)``.
     """
-    anchor = rng.randrange(video_length)
+    if anchor is None:
+        anchor = rng.randrange(video_length)
     chosen = [anchor]
     before = [i for i in range(anchor - near_range, anchor) if i >= 0]
     after = [
@@ -58,6 +64,9 @@ def seqformer_frame_ids(video_length: int, num_frames: int,
 class SeqFormerFrameSample(BaseFrameSample):
     """Sample a training clip of ``num_frames`` frames from a video.
 
+    The anchor is ``key_frame_id`` when the dataset was indexed with a
+    ``(video, frame)`` pair (:class:`VideoFrameSampler`), random otherwise.
+
     Args:
         num_frames (int): Frames per clip. Defaults to 5.
         near_range (int): Window of the near frames. Defaults to 3.
@@ -76,7 +85,8 @@ class SeqFormerFrameSample(BaseFrameSample):
     def transform(self, video_infos: dict) -> Optional[Dict[str, List]]:
         ids = seqformer_frame_ids(video_infos['video_length'],
                                   self.num_frames, self.near_range,
-                                  random.Random(random.random()))
+                                  random.Random(random.random()),
+                                  video_infos.get('key_frame_id'))
         return self.prepare_data(video_infos, ids)
 
     def __repr__(self) -> str:

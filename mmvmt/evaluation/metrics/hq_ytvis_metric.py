@@ -8,22 +8,13 @@ from typing import Dict, List, Optional, Sequence
 
 import mmengine
 import numpy as np
-import pycocotools.mask as mask_utils
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmvmt.registry import METRICS
-from ..functional import STAT_NAMES, HQVISEvaluator
+from ..functional import STAT_NAMES, HQVISEvaluator, TubeCollector
 
 _METRIC_NAMES = {'segm': 'mask', 'boundary': 'boundary'}
-
-
-def encode_rle(mask: np.ndarray) -> dict:
-    """COCO RLE of a (H, W) mask with ``counts`` as str (YTVIS format)."""
-    rle = mask_utils.encode(
-        np.asfortranarray(mask[:, :, None].astype(np.uint8)))[0]
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
 
 
 @METRICS.register_module()
@@ -88,45 +79,16 @@ class HQYTVISMetric(BaseVideoMetric):
             data_samples (Sequence[:obj:`DetDataSample`]): The frames.
         """
         num_frames = len(data_samples)
-        tubes: Dict[int, dict] = {}
         first = data_samples[0]
-        video_id = first.metainfo['video_id']
         # the released writer stores the first 10 characters of the first
         # frame's file name (the YouTube-VIS video folder name)
         file_name = first.metainfo.get('file_name') or osp.relpath(
             first.metainfo.get('img_path', ''))
-        video_name = file_name[:10]
+        collector = TubeCollector(num_frames, first.metainfo['video_id'])
         for t, sample in enumerate(data_samples):
-            pred = sample.pred_track_instances
-            masks = pred.masks
-            masks = masks.cpu().numpy() if hasattr(masks, 'cpu') else \
-                np.asarray(masks)
-            scores = pred.scores.cpu().numpy()
-            labels = pred.labels.cpu().numpy()
-            ids = pred.instances_id.cpu().numpy()
-            for j, inst_id in enumerate(ids.tolist()):
-                tube = tubes.setdefault(
-                    inst_id,
-                    dict(scores=[], labels=[], segs=[None] * num_frames))
-                tube['scores'].append(float(scores[j]))
-                tube['labels'].append(int(labels[j]))
-                tube['segs'][t] = encode_rle(masks[j])
-        results = []
-        for inst_id, tube in tubes.items():
-            score = float(np.mean(tube['scores']))
-            segs = tube['segs']
-            if score < self.null_score_thr:
-                segs = [None] * num_frames
-            results.append(
-                dict(
-                    video_id=video_id,
-                    video_name=video_name,
-                    score=score,
-                    category_id=int(
-                        np.bincount(np.array(tube['labels']) + 1).argmax()),
-                    segmentations=segs))
-        # score order, as the released writer
-        results.sort(key=lambda r: -r['score'])
+            collector.add(t, sample.pred_track_instances)
+        results = collector.results(
+            self.null_score_thr, video_name=file_name[:10])
         self.results.append(results)
 
     def save_results(self, results: List[dict]) -> str:
