@@ -1,12 +1,13 @@
 # Copyright (c) mmvmt contributors.
 from .coco_pseudo_clip import COCO_TO_YTVIS2019, COCOPseudoClipDataset
-from .hq_ytvis import YTVIS2019_CLASSES, DatasetError, HQYTVISDataset
+from .hq_ytvis import (YTVIS2019_CLASSES, DatasetError, HQYTVISDataset,
+                       YTVISJsonDataset)
 from .samplers import VideoFrameSampler
 from .transforms import *  # noqa: F401,F403
 from .video_concat import VideoConcatDataset
 
 __all__ = [
-    'HQYTVISDataset', 'YTVIS2019_CLASSES', 'DatasetError',
+    'HQYTVISDataset', 'YTVISJsonDataset', 'YTVIS2019_CLASSES', 'DatasetError',
     'COCOPseudoClipDataset', 'COCO_TO_YTVIS2019', 'VideoConcatDataset',
     'VideoFrameSampler'
 ]

@@ -181,3 +181,27 @@ class HQYTVISDataset(BaseVideoDataset):
             v for v in self.data_list
             if any(f['instances'] for f in v['images'])
         ]
+
+
+@DATASETS.register_module()
+class YTVISJsonDataset(HQYTVISDataset):
+    """YouTube-VIS 2019 / 2021 read from the official json files.
+
+    The reader of :class:`HQYTVISDataset` with the class list of mmdet's
+    ``YouTubeVISDataset`` for ``dataset_version`` (the official valid/test
+    files have no annotations: use them in test mode with a format-only
+    metric and submit the zip).
+
+    Args:
+        dataset_version (str): ``'2019'`` or ``'2021'``.
+        **kwargs: Arguments of :class:`HQYTVISDataset`.
+    """
+
+    def __init__(self, *args, dataset_version: str = '2019',
+                 **kwargs) -> None:
+        from mmdet.datasets import YouTubeVISDataset
+        YouTubeVISDataset.set_dataset_classes(dataset_version)
+        metainfo = dict(classes=YouTubeVISDataset.METAINFO['classes'])
+        metainfo.update(kwargs.pop('metainfo', None) or {})
+        self.dataset_version = dataset_version
+        super().__init__(*args, metainfo=metainfo, **kwargs)

@@ -127,3 +127,34 @@ def test_frames_of_different_sizes(tmp_path):
     dataset = build(make_root(tmp_path, sizes=((32, 48), (40, 48))))
     with pytest.raises(VideoFormatError, match='same size'):
         dataset[0]
+
+
+@pytest.mark.parametrize('version', ['2019', '2021'])
+def test_youtube_vis_configs(tmp_path, version):
+    """The YouTube-VIS base configs read an official-style json with
+    mmdet's class list of that year (labels follow that list)."""
+    from mmdet.datasets import YouTubeVISDataset
+    YouTubeVISDataset.set_dataset_classes(version)
+    classes = YouTubeVISDataset.METAINFO['classes']
+    root = str(tmp_path)
+    names = write_video(root, 'vid_a', [(32, 48)] * 2)
+    cat = classes.index('giant_panda') + 1
+    data = dict(
+        videos=[dict(id=1, height=32, width=48, length=2, file_names=names)],
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(classes)],
+        annotations=[dict(id=5, video_id=1, category_id=cat, iscrowd=0,
+                          segmentations=[[[4, 4, 20, 4, 20, 20, 4, 20]],
+                                         None])])
+    with open(osp.join(root, 'valid.json'), 'w') as f:
+        json.dump(data, f)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
+                                   f'youtube_vis_{version}.py'))
+    ds = copy.deepcopy(cfg.test_dataloader.dataset)
+    ds.update(data_root=root, ann_file='valid.json',
+              data_prefix=dict(img_path='JPEGImages/'))
+    dataset = DATASETS.build(ds)
+    assert dataset.metainfo['classes'] == classes
+    frame = dataset.get_data_info(0)['images'][0]
+    assert frame['instances'][0]['bbox_label'] == cat - 1
+    assert cfg.test_evaluator.iou_types == ('segm', )
+    assert dataset[0]['inputs'].shape[0] == 2

@@ -96,7 +96,12 @@ class BoundaryRefineHead(BaseModule):
         num_layers (int): Encoder layers. Defaults to 3.
         num_heads (int): Attention heads. Defaults to 4.
         feedforward_channels (int): FFN width. Defaults to 2048.
-        dropout (float): Attention/FFN dropout. Defaults to 0.1.
+        dropout (float): FFN and residual dropout. Defaults to 0.1.
+        attn_drop (float, optional): Dropout on the attention weights;
+            ``dropout`` when None. Note that PyTorch's fused CPU attention
+            has no dropout, so a non-zero value makes CPU training
+            materialise the P x P weights (about 20 GB for a 2-frame clip
+            at 12000 points). Defaults to None.
         max_points (int): Point cap per frame. Defaults to 12000.
         temporal (bool): False (released VMT): each frame is refined on its
             own. True: the points of all frames of the clip attend to each
@@ -113,6 +118,7 @@ class BoundaryRefineHead(BaseModule):
                  num_heads: int = 4,
                  feedforward_channels: int = 2048,
                  dropout: float = 0.1,
+                 attn_drop: Optional[float] = None,
                  max_points: int = 12000,
                  temporal: bool = False,
                  seed: int = 0,
@@ -124,7 +130,10 @@ class BoundaryRefineHead(BaseModule):
         self.seed = seed
         layer_cfg = dict(
             self_attn_cfg=dict(
-                embed_dims=embed_dims, num_heads=num_heads, dropout=dropout,
+                embed_dims=embed_dims,
+                num_heads=num_heads,
+                attn_drop=dropout if attn_drop is None else attn_drop,
+                dropout_layer=dict(type='Dropout', drop_prob=dropout),
                 batch_first=True),
             ffn_cfg=dict(
                 embed_dims=embed_dims,
