@@ -22,32 +22,26 @@ from typing import Iterator, Tuple
 
 import cv2
 import numpy as np
+from mmdet.structures import DetDataSample
 from tqdm import tqdm
 
 from mmvmt.apis import (VideoInputError, init_model, iter_video_predictions,
                         predict_frames, read_video)
 from mmvmt.apis.windowed_inference import check_window
 from mmvmt.evaluation.functional import TubeCollector
-from mmvmt.visualization import draw_mask_overlay, id_colour
+from mmvmt.registry import VISUALIZERS
 
 
-def draw(frame: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
-    img = frame.copy()
-    for k in range(len(inst)):
-        score = float(inst.scores[k])
-        if score < score_thr:
-            continue
-        mask = inst.masks[k].numpy().astype(np.uint8)
-        if not mask.any():
-            continue
-        label = int(inst.labels[k])
-        name = classes[label] if 0 <= label < len(classes) else str(label)
-        draw_mask_overlay(img, mask,
-                          id_colour(int(inst.instances_id[k]))[::-1],
-                          f'{name} {score:.2f}', thickness=2,
-                          font_scale=0.5, label_gap=4,
-                          label_min_y=12)
-    return img
+def draw(visualizer, frame: np.ndarray, inst,
+         score_thr: float) -> np.ndarray:
+    """One BGR overlay frame: masks, outlines, boxes and ``class id |
+    score`` labels in per-id colours (:class:`VMTLocalVisualizer`)."""
+    sample = DetDataSample()
+    sample.pred_track_instances = inst[inst.masks.flatten(1).any(1)]
+    visualizer.add_datasample(
+        'frame', frame[..., ::-1], sample, draw_gt=False,
+        pred_score_thr=score_thr)
+    return np.ascontiguousarray(visualizer.get_image()[..., ::-1])
 
 
 def predictions(model, args) -> Iterator[Tuple[int, np.ndarray, object]]:
@@ -107,6 +101,10 @@ def main(argv=None) -> int:
                 'classes', None)
         if classes is None:
             from mmvmt.datasets import YTVIS2019_CLASSES as classes
+        visualizer = VISUALIZERS.build(
+            dict(type='VMTLocalVisualizer', name='mmvmt_video_demo',
+                 line_width=2))
+        visualizer.dataset_meta = dict(classes=classes)
         collector = TubeCollector(0)
         for t, frame, inst in tqdm(
                 predictions(model, args), desc='frames', unit='frame'):
@@ -115,7 +113,7 @@ def main(argv=None) -> int:
                 writer = cv2.VideoWriter(out_tmp,
                                          cv2.VideoWriter_fourcc(*'mp4v'),
                                          args.fps, (width, height))
-            writer.write(draw(frame, inst, classes, args.score_thr))
+            writer.write(draw(visualizer, frame, inst, args.score_thr))
             collector.add(t, inst)
         num_frames = collector.num_frames
         writer.release()

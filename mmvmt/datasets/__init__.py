@@ -1,5 +1,5 @@
 # Copyright (c) mmvmt contributors.
-from .coco_pseudo_clip import COCO_TO_YTVIS2019, COCOPseudoClipDataset
+from .coco_pseudo_clip import COCOPseudoClipDataset
 from .hq_ytvis import (YTVIS2019_CLASSES, DatasetError, HQYTVISDataset,
                        YTVISJsonDataset)
 from .samplers import VideoFrameSampler
@@ -8,6 +8,6 @@ from .video_concat import VideoConcatDataset
 
 __all__ = [
     'HQYTVISDataset', 'YTVISJsonDataset', 'YTVIS2019_CLASSES', 'DatasetError',
-    'COCOPseudoClipDataset', 'COCO_TO_YTVIS2019', 'VideoConcatDataset',
+    'COCOPseudoClipDataset', 'VideoConcatDataset',
     'VideoFrameSampler'
 ]

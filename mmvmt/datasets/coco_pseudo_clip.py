@@ -6,29 +6,16 @@ categories are mapped to the video dataset's, images without a mapped
 instance are dropped, and each image is repeated and augmented per frame by
 :class:`PseudoClipAugment` in the pipeline. SeqFormer reads a pre-filtered
 file (``coco_keepfor_ytvis19_new.json``) whose mapping table was not
-released; :data:`COCO_TO_YTVIS2019` is our table (see docs/training.md).
+released; ours is ``coco_to_ytvis`` in
+``configs/_base_/datasets/hq_ytvis_coco.py`` (see docs/training.md).
 """
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from mmdet.datasets import BaseVideoDataset
 
 from mmvmt.registry import DATASETS
 from .hq_ytvis import YTVIS2019_CLASSES, DatasetError, load_json
-
-# COCO name -> YouTube-VIS 2019 name, for categories that are the same
-# concept in both (our table; COCO 'bird' and 'mouse' (the computer mouse)
-# are left out because they do not name one YTVIS class).
-COCO_TO_YTVIS2019 = {
-    'person': 'person', 'car': 'sedan', 'motorcycle': 'motorbike',
-    'airplane': 'airplane', 'train': 'train', 'truck': 'truck',
-    'boat': 'boat', 'cat': 'cat', 'dog': 'dog', 'horse': 'horse',
-    'cow': 'cow', 'elephant': 'elephant', 'bear': 'bear', 'zebra': 'zebra',
-    'giraffe': 'giraffe', 'skateboard': 'skateboard',
-    'surfboard': 'surfboard', 'snowboard': 'snowboard',
-    'tennis racket': 'tennis_racket'
-}
-
 
 @DATASETS.register_module()
 class COCOPseudoClipDataset(BaseVideoDataset):
@@ -42,7 +29,6 @@ class COCOPseudoClipDataset(BaseVideoDataset):
     Args:
         category_map (dict[str, str]): COCO category name -> class name of
             ``metainfo['classes']``; unmapped categories are dropped.
-            Defaults to :data:`COCO_TO_YTVIS2019`.
         filter_empty (bool): Drop images without a mapped, non-crowd
             instance (SeqFormer's pre-filtered file). Defaults to True.
         **kwargs: Arguments of :class:`BaseVideoDataset` (``ann_file``,
@@ -54,10 +40,13 @@ class COCOPseudoClipDataset(BaseVideoDataset):
 
     def __init__(self,
                  *args,
-                 category_map: Optional[Dict[str, str]] = None,
+                 category_map: Dict[str, str],
                  filter_empty: bool = True,
                  **kwargs) -> None:
-        self.category_map = dict(category_map or COCO_TO_YTVIS2019)
+        if not category_map:
+            raise DatasetError('COCOPseudoClipDataset needs a non-empty '
+                               'category_map (COCO name -> class name)')
+        self.category_map = dict(category_map)
         self.filter_empty = filter_empty
         super().__init__(*args, **kwargs)
 

@@ -22,8 +22,9 @@ class VMTLocalVisualizer(TrackLocalVisualizer):
     """mmdet's :class:`TrackLocalVisualizer` made usable here.
 
     It draws instances in colours derived from their ids without mmdet's
-    seaborn dependency, and reads GT ids from ``instances_ids`` (what
-    ``PackTrackInputs`` writes) as well as predictions' ``instances_id``.
+    seaborn dependency, outlines every mask (its boundary), and reads GT
+    ids from ``instances_ids`` (what ``PackTrackInputs`` writes) as well as
+    predictions' ``instances_id``.
     """
 
     def _draw_instances(self, image: np.ndarray,
@@ -52,9 +53,9 @@ class VMTLocalVisualizer(TrackLocalVisualizer):
             masks = instances.masks
             if hasattr(masks, 'to_ndarray'):
                 masks = masks.to_ndarray()
-            self.draw_binary_masks(
-                np.asarray(masks).astype(bool), colors=colours,
-                alphas=self.alpha)
+            masks = np.asarray(masks).astype(bool)
+            self.draw_binary_masks(masks, colors=colours, alphas=self.alpha)
+            self._draw_outlines(masks, colours)
         if 'bboxes' in instances:
             bboxes = instances.bboxes
             if hasattr(bboxes, 'tensor'):
@@ -69,6 +70,20 @@ class VMTLocalVisualizer(TrackLocalVisualizer):
                              'alpha': 0.8, 'pad': 0.5,
                              'edgecolor': 'none'}])
         return self.get_image()
+
+
+    def _draw_outlines(self, masks: np.ndarray, colours: list) -> None:
+        """Outer contours of (n, H, W) bool masks in the given colours."""
+        import cv2
+        for mask, colour in zip(masks, colours):
+            contours, _ = cv2.findContours(
+                mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                cv2.CHAIN_APPROX_SIMPLE)
+            polygons = [c.reshape(-1, 2) for c in contours if len(c) > 2]
+            if polygons:
+                self.draw_polygons(
+                    polygons, edge_colors=colour,
+                    line_widths=self.line_width)
 
 
 def draw_mask_overlay(img: np.ndarray,

@@ -39,7 +39,8 @@ def joint_loader_cfg(toy):
                  metainfo=dict(classes=TOY_CLASSES))
     coco.update(data_root=toy['root'], ann_file='coco.json',
                 data_prefix=dict(img_path='JPEGImages/'),
-                metainfo=dict(classes=TOY_CLASSES), category_map=TOY_MAP)
+                metainfo=dict(classes=TOY_CLASSES))
+    coco['category_map'] = TOY_MAP  # replace the table (update merges)
     return cfg
 
 
@@ -68,6 +69,12 @@ def test_coco_dataset_maps_categories(toy):
 
 
 def test_coco_dataset_bad_input(toy, tmp_path):
+    from mmvmt.datasets import YTVIS2019_CLASSES
+    table = Config.fromfile(CONFIG).train_dataloader.dataset.datasets[
+        1].category_map
+    assert len(table) == 19 and set(table.values()) <= set(YTVIS2019_CLASSES)
+    with pytest.raises(DatasetError, match='non-empty category_map'):
+        build_coco(toy, category_map={})
     with pytest.raises(DatasetError, match='not classes of the dataset'):
         build_coco(toy, category_map={'blob': 'person'})
     with pytest.raises(DatasetError, match='lacks'):
