@@ -34,6 +34,8 @@ def check_window(clip_len: int, overlap: int) -> None:
 
 
 def _with_ids(inst: InstanceData, ids: dict) -> InstanceData:
+    """A copy of ``inst`` whose ``instances_id`` are the track ids of its
+    rows (``ids``: row -> track id)."""
     out = inst.clone()
     out.instances_id = torch.as_tensor(
         [ids[k] for k in range(len(inst))], dtype=torch.long)

@@ -7,7 +7,6 @@ import zipfile
 from typing import Dict, List, Optional, Sequence
 
 import mmengine
-import numpy as np
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmengine.logging import MMLogger, print_log
 
