@@ -33,13 +33,13 @@ def check_window(clip_len: int, overlap: int) -> None:
                          f'({clip_len}), got {overlap}')
 
 
-def _with_ids(inst: InstanceData, ids: dict) -> InstanceData:
-    """A copy of ``inst`` whose ``instances_id`` are the track ids of its
-    rows (``ids``: row -> track id)."""
-    out = inst.clone()
-    out.instances_id = torch.as_tensor(
+def _set_track_ids(inst: InstanceData, ids: dict) -> InstanceData:
+    """Replace ``inst.instances_id`` (window rows) by the track ids of its
+    rows (``ids``: row -> track id), in place; ``inst`` is this window's
+    own prediction, so no copy of its masks is needed."""
+    inst.instances_id = torch.as_tensor(
         [ids[k] for k in range(len(inst))], dtype=torch.long)
-    return out
+    return inst
 
 
 @torch.no_grad()
@@ -73,7 +73,7 @@ def iter_video_predictions(
     linker = linker or WindowLinker()
     linker.reset()
     stride = clip_len - overlap
-    reader = iter(iter_frames(video))
+    reader = iter_frames(video)
     frames = deque()  # (index, frame) from the previous window's start on
     num_read = 0
     prev = None  # (start, [InstanceData with track ids] per frame)
@@ -92,7 +92,7 @@ def iter_video_predictions(
         cur = [s.pred_track_instances for s in track]
         shared = [] if prev is None else prev[1][start - prev[0]:]
         ids = linker.link(shared, cur)
-        cur = [_with_ids(inst, ids) for inst in cur]
+        cur = [_set_track_ids(inst, ids) for inst in cur]
         if prev is not None:
             yield from _emit(frames, prev, start)
         while frames and frames[0][0] < start:

@@ -76,7 +76,7 @@ def run_child(args) -> dict:
                                                  args.height):
             collector.add(t, inst)
     seconds = time.perf_counter() - tic
-    json.dumps(collector.results())
+    json.dumps(collector.results())  # serialising counts in the peak
     peak = peak_rss_mib()
     return dict(frames=args.child, seconds=round(seconds, 1),
                 fps=round(args.child / seconds, 3),
@@ -115,7 +115,7 @@ def main(argv=None) -> None:
         return
     from mmvmt.utils.cli import report_json
     rows = []
-    forwarded = [a for a in (argv or sys.argv[1:])]
+    forwarded = list(argv or sys.argv[1:])
     for num in args.frames:
         cmd = [sys.executable, __file__, *forwarded, '--child', str(num)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
