@@ -33,7 +33,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child(
     mmdet_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'engine')
 PARAM_SCHEDULERS = _child('parameter scheduler',
                           mmdet_registry.PARAM_SCHEDULERS, 'engine')
-METRICS = _child('metric', mmdet_registry.METRICS, 'evaluation')
+METRICS = _child('metric', mmdet_registry.METRICS, 'evaluation.metrics')
 TASK_UTILS = _child('task util', mmdet_registry.TASK_UTILS, 'models')
 VISUALIZERS = _child('visualizer', mmdet_registry.VISUALIZERS,
                      'visualization')

@@ -21,7 +21,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmvmt.apis  # noqa: F401,F403
     import mmvmt.datasets  # noqa: F401,F403
     import mmvmt.engine  # noqa: F401,F403
-    import mmvmt.evaluation  # noqa: F401,F403
+    import mmvmt.evaluation.metrics  # noqa: F401,F403
     import mmvmt.models  # noqa: F401,F403
     import mmvmt.visualization  # noqa: F401,F403
 

@@ -6,8 +6,10 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from mmvmt.evaluation.functional.rle_crop import decode_crop, rle_counts
+from mmvmt.evaluation.functional.rle_crop import (decode_crop, fg_runs,
+                                                  fill_crops_t, rle_counts)
 from mmvmt.evaluation.functional.tube_iou import (boundary_width,
+                                                  mask_boundaries,
                                                   mask_boundary)
 
 
@@ -63,6 +65,34 @@ def test_boundary_equals_reference_recipe(seed):
         expected = reference_boundary(m)
         assert size == m.shape
         assert area == int(expected.sum())
+        got = np.zeros_like(m)
+        if crop is not None:
+            y0, x0, band = crop
+            got[y0:y0 + band.shape[0], x0:x0 + band.shape[1]] = band
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_batched_decode_and_boundaries_mix_sizes():
+    """One batch of masks of many frame sizes (and empty masks) gives, mask
+    by mask, the crops pycocotools decodes and the reference's bands."""
+    masks = list(random_masks(4, num=30)) + [np.ones((300, 7), np.uint8)]
+    rles = [mask_utils.encode(np.asfortranarray(m)) for m in masks]
+    rng = np.random.default_rng(7)
+    boxes = []
+    for m in masks:
+        h, w = m.shape
+        y0, x0 = rng.integers(0, h), rng.integers(0, w)
+        boxes.append((int(y0), int(rng.integers(y0 + 1, h + 1)), int(x0),
+                      int(rng.integers(x0 + 1, w + 1))))
+    present = [i for i, m in enumerate(masks) if m.any()]
+    crops = fill_crops_t(fg_runs([rles[i] for i in present]),
+                         [boxes[i] for i in present])
+    for i, crop in zip(present, crops):
+        y0, y1, x0, x1 = boxes[i]
+        np.testing.assert_array_equal(crop.T, masks[i][y0:y1, x0:x1])
+    for m, (size, area, crop) in zip(masks, mask_boundaries(rles)):
+        expected = reference_boundary(m)
+        assert size == m.shape and area == int(expected.sum())
         got = np.zeros_like(m)
         if crop is not None:
             y0, x0, band = crop

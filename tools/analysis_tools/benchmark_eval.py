@@ -40,15 +40,15 @@ def phase_split(gt: str, results: str) -> dict:
     prof.disable()
     stats = pstats.Stats(prof).stats
     cum = {}
+    names = {
+        'fg_runs': 'decode', 'fill_crops_t': 'decode',
+        'mask_boundaries': 'boundary', 'tube_iou_matrix': 'iou',
+        'apply_boundary_iou': 'iou', 'match_video': 'matching',
+        'accumulate': 'accumulate', 'group_tubes': 'load'
+    }
     for (path, _, func), (_, _, _, ct, _) in stats.items():
-        for key, name in (('decode', 'decode_crop'),
-                          ('boundary', 'mask_boundary'),
-                          ('iou', 'tube_iou_matrix'),
-                          ('matching', 'match_video'),
-                          ('accumulate', 'accumulate'),
-                          ('load', 'group_tubes')):
-            if func == name and 'mmvmt' in path:
-                cum[key] = cum.get(key, 0.0) + ct
+        if func in names and 'mmvmt' in path:
+            cum[names[func]] = cum.get(names[func], 0.0) + ct
     # boundary includes decode; iou includes the (lazy) boundaries
     return {
         'load': cum.get('load', 0.0),

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .hqvis_data import HQVISData, Tube, group_tubes
-from .tube_iou import tube_boundaries, tube_iou_matrix
+from .tube_iou import apply_boundary_iou, tube_iou_matrix
 
 # REFERENCE QUIRK: the exact numpy doubles (0.8999999999999999, ten recall
 # thresholds one ulp above the decimal).
@@ -98,35 +98,36 @@ def match_video(ious: np.ndarray, gts: Sequence[Tube], dts: Sequence[Tube],
     return scores, matched, dt_ig, gt_ig
 
 
-def evaluate_one_video(args: tuple) -> Dict[Tuple[int, int], VideoRecord]:
+def evaluate_one_video(
+    args: tuple
+) -> Tuple[Dict[Tuple[int, int], VideoRecord], List[np.ndarray]]:
     """Evaluate all categories of one video (a process-pool task).
 
     Args:
         args (tuple): (per-category GT lists, per-category dt lists,
-            category indices, use_boundary).
+            category indices, use_boundary, per-category mask IoU matrices
+            from an earlier call or None).
 
     Returns:
-        dict: (cat_index, area_index) -> :data:`VideoRecord`.
+        tuple: (cat_index, area_index) -> :data:`VideoRecord`, and the
+        per-category mask IoU matrices (reused by the other mode).
     """
-    gts_by_cat, dts_by_cat, cat_indices, use_boundary = args
+    gts_by_cat, dts_by_cat, cat_indices, use_boundary, mask_ious = args
+    # REFERENCE QUIRK: a (video, category) with neither GT nor detections
+    # is recorded as "no entry"; the caller only passes the others
+    if mask_ious is None:
+        mask_ious = [tube_iou_matrix(dts, gts)
+                     for gts, dts in zip(gts_by_cat, dts_by_cat)]
+    ious = mask_ious
+    if use_boundary:
+        ious = [iou.copy() for iou in mask_ious]
+        apply_boundary_iou(ious, dts_by_cat, gts_by_cat,
+                           min_iou=float(IOU_THRS[0]))
     out = {}
-    bounds: Dict[int, list] = {}
-
-    def get_bounds(tube: Tube) -> list:
-        key = id(tube)
-        if key not in bounds:
-            bounds[key] = tube_boundaries(tube)
-        return bounds[key]
-
-    for k, gts, dts in zip(cat_indices, gts_by_cat, dts_by_cat):
-        if not gts and not dts:
-            continue  # REFERENCE QUIRK: recorded as "no entry"
-        ious = tube_iou_matrix(
-            dts, gts, get_bounds if use_boundary else None,
-            min_iou=float(IOU_THRS[0]))
+    for k, iou, gts, dts in zip(cat_indices, ious, gts_by_cat, dts_by_cat):
         for a, rng in enumerate(AREA_RNGS):
-            out[k, a] = match_video(ious, gts, dts, rng)
-    return out
+            out[k, a] = match_video(iou, gts, dts, rng)
+    return out, mask_ious
 
 
 def accumulate(records: Dict[Tuple[int, int, int], VideoRecord],
@@ -156,33 +157,46 @@ def accumulate(records: Dict[Tuple[int, int, int], VideoRecord],
             npig = np.count_nonzero(~gt_ig)
             if npig == 0:
                 continue
+            scores = np.concatenate([e[0] for e in entries])
+            rank = np.concatenate([np.arange(len(e[0])) for e in entries])
+            matched = np.concatenate([e[1] for e in entries], axis=1)
+            ignored = np.concatenate([e[2] for e in entries], axis=1)
+            tps = matched & ~ignored
+            fps = ~matched & ~ignored
+            # smallest true-positive count whose recall (computed as the
+            # reference does, tp / npig) reaches each recall threshold
+            min_tp = np.searchsorted(
+                np.arange(npig + 1, dtype=np.float64) / npig, REC_THRS,
+                side='left')
             for m, max_det in enumerate(MAX_DETS):
-                scores = np.concatenate([e[0][:max_det] for e in entries])
-                # REFERENCE QUIRK: stable sort, ties keep video order.
-                inds = np.argsort(-scores, kind='mergesort')
-                matched = np.concatenate(
-                    [e[1][:, :max_det] for e in entries], axis=1)[:, inds]
-                ignored = np.concatenate(
-                    [e[2][:, :max_det] for e in entries], axis=1)[:, inds]
-                tps = matched & ~ignored
-                fps = ~matched & ~ignored
-                tp_sum = np.cumsum(tps, axis=1).astype(np.float64)
-                fp_sum = np.cumsum(fps, axis=1).astype(np.float64)
-                for t in range(num_t):
-                    tp, fp = tp_sum[t], fp_sum[t]
-                    num_d = len(tp)
-                    rc = tp / npig
-                    # REFERENCE QUIRK: + eps in the denominator, so perfect
-                    # precision is 0.9999999999999998.
-                    pr = tp / (fp + tp + np.spacing(1))
-                    recall[t, k, a, m] = rc[-1] if num_d else 0
-                    # make precision non-increasing from the right
-                    pr = np.maximum.accumulate(pr[::-1])[::-1]
-                    q = np.zeros(num_r)
-                    idx = np.searchsorted(rc, REC_THRS, side='left')
-                    valid = idx < num_d
-                    q[valid] = pr[idx[valid]]
-                    precision[t, :, k, a, m] = q
+                # each video's first max_det detections; REFERENCE QUIRK:
+                # stable sort, ties keep video order.
+                sel = np.flatnonzero(rank < max_det)
+                inds = sel[np.argsort(-scores[sel], kind='mergesort')]
+                tp_sum = np.cumsum(tps[:, inds], axis=1).astype(np.float64)
+                fp_sum = np.cumsum(fps[:, inds], axis=1).astype(np.float64)
+                num_d = inds.size
+                # REFERENCE QUIRK: + eps in the denominator, so perfect
+                # precision is 0.9999999999999998.
+                pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
+                recall[:, k, a, m] = tp_sum[:, -1] / npig if num_d else 0
+                if not num_d:
+                    precision[:, :, k, a, m] = 0
+                    continue
+                # make precision non-increasing from the right
+                pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+                # first detection reaching each recall threshold, all IoU
+                # thresholds in one search (rows shifted apart; counts are
+                # exact integers in float64)
+                shift = (np.arange(num_t) * (num_d + npig + 2))[:, None]
+                idx = np.searchsorted((tp_sum + shift).ravel(),
+                                      (min_tp[None, :] + shift).ravel(),
+                                      side='left').reshape(num_t, num_r)
+                idx -= np.arange(num_t)[:, None] * num_d
+                valid = idx < num_d
+                precision[:, :, k, a, m] = np.where(
+                    valid, np.take_along_axis(pr, np.minimum(idx, num_d - 1),
+                                              axis=1), 0)
     return precision, recall
 
 
@@ -235,16 +249,19 @@ class HQVISEvaluator:
             gt, results, max_dets=MAX_DETS[-1], strict=strict)
         self.timings['load'] = time.perf_counter() - tic
         self.workers = workers
+        # per video, per category mask IoUs, shared by the two modes
+        self._mask_ious: Optional[List[List[np.ndarray]]] = None
 
     def _video_tasks(self, use_boundary: bool) -> List[tuple]:
         data = self.data
         tasks = []
-        for vid in data.video_ids:
+        for v, vid in enumerate(data.video_ids):
             gts = [data.gts.get((vid, c), []) for c in data.cat_ids]
             dts = [data.dts.get((vid, c), []) for c in data.cat_ids]
             keep = [k for k in range(len(data.cat_ids)) if gts[k] or dts[k]]
             tasks.append(([gts[k] for k in keep], [dts[k] for k in keep],
-                          keep, use_boundary))
+                          keep, use_boundary, None if self._mask_ious is None
+                          else self._mask_ious[v]))
         return tasks
 
     def evaluate(self, iou_type: str = 'segm') -> Dict[str, float]:
@@ -269,8 +286,9 @@ class HQVISEvaluator:
                                           chunksize=1))
         else:
             per_video = [evaluate_one_video(t) for t in tasks]
+        self._mask_ious = [ious for _, ious in per_video]
         records = {(k, a, v): rec
-                   for v, recs in enumerate(per_video)
+                   for v, (recs, _) in enumerate(per_video)
                    for (k, a), rec in recs.items()}
         self.timings[f'{iou_type}/evaluate'] = time.perf_counter() - tic
         tic = time.perf_counter()

@@ -8,14 +8,15 @@ reference's integer pixel counts at a fraction of its cost.
 """
 import functools
 import math
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
 from .hqvis_data import Tube
-from .rle_crop import decode_crop
+from .rle_crop import (erode_runs_vertically, fg_runs, fill_crops_t,
+                       select_masks)
 
 # (size (h, w) or None when unknown, area, crop) with crop = (y0, x0, mask)
 BoundaryFrame = Tuple[Optional[Tuple[int, int]], int,
@@ -30,54 +31,91 @@ def boundary_width(height: int, width: int) -> int:
     return max(int(round(0.02 * math.sqrt(height**2 + width**2))), 1)
 
 
+# crop pixels rasterised at a time: bounds the buffers (two uint8 of this
+# size) on long, high-resolution videos; smaller groups cost more calls
+_GROUP_PIXELS = 1 << 25
+
+
 @functools.lru_cache(maxsize=64)
-def _square(d: int) -> np.ndarray:
-    return np.ones((2 * d + 1, 2 * d + 1), np.uint8)
+def _column(d: int) -> np.ndarray:
+    return np.ones((2 * d + 1, 1), np.uint8)
 
 
-def mask_boundary(rle: dict) -> BoundaryFrame:
-    """Boundary of one frame's mask: ``mask AND NOT erode(mask)``.
+def mask_boundaries(rles: Sequence[dict]) -> List[BoundaryFrame]:
+    """Boundaries of many frames' masks: ``mask AND NOT erode(mask)``.
 
     The erosion is by a ``(2d+1) x (2d+1)`` square with everything outside
     the image counted as background (the reference pads 1 px of zeros and
     erodes ``d`` times with a 3x3 kernel, which is the same set), so objects
     touching the border get a band along it. Pixels outside the object's
     bounding box are background too, so eroding just the bounding-box crop
-    with a constant-0 border is exact; the crop is decoded straight from the
-    RLE string (:func:`decode_crop`), the full frame is never built.
+    with a constant-0 border is exact; the crops are decoded straight from
+    the RLE strings, all in one pass (:func:`fill_crops_t`), and the full
+    frames are never built. The square is separable: its vertical part is
+    applied to the RLE runs themselves, its horizontal part by OpenCV on
+    the (transposed) crops.
 
     Args:
-        rle (dict): Compressed RLE of the frame.
+        rles (Sequence[dict]): Compressed RLEs, one per frame.
 
     Returns:
-        tuple: ``(size, area, crop)``; crop is ``(y0, x0, bool mask)`` of
-        the boundary inside the object's bounding box, or None if empty.
+        list: Per RLE ``(size, area, crop)``; crop is ``(y0, x0, bool
+        mask)`` of the boundary inside the object's bounding box (a
+        transposed view), or None if empty.
     """
-    h, w = (int(s) for s in rle['size'])
-    x, y, bw, bh = (int(v) for v in mask_utils.toBbox(rle))
-    if bw == 0 or bh == 0:
-        return (h, w), 0, None
-    d = boundary_width(h, w)
-    crop = decode_crop(rle, y, y + bh, x, x + bw)
-    eroded = cv2.erode(
-        crop, _square(d), borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    band = crop > eroded
-    return (h, w), int(np.count_nonzero(band)), (y, x, band)
+    out: List[BoundaryFrame] = []
+    todo, boxes = [], []
+    bboxes = mask_utils.toBbox(list(rles)) if rles else []
+    for rle, (x, y, bw, bh) in zip(rles, bboxes):
+        size = (int(rle['size'][0]), int(rle['size'][1]))
+        x, y, bw, bh = int(x), int(y), int(bw), int(bh)
+        out.append((size, 0, None))
+        if bw and bh:
+            todo.append(len(out) - 1)
+            boxes.append((y, y + bh, x, x + bw))
+    if not todo:
+        return out
+    runs = fg_runs([rles[i] for i in todo])
+    radius = np.array([boundary_width(*out[i][0]) for i in todo])
+    # the square is separable: vertical on the runs, horizontal by OpenCV
+    # (its column filter, fast on the transposed crops' strided axis)
+    vertical = erode_runs_vertically(runs, radius)
+    pixels = np.cumsum([(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes])
+    lo = 0
+    while lo < len(todo):
+        # a group of crops with at most _GROUP_PIXELS pixels (or one crop)
+        hi = max(lo + 1, int(np.searchsorted(
+            pixels, pixels[lo] + _GROUP_PIXELS, side='right')))
+        crops = fill_crops_t(select_masks(runs, lo, hi), boxes[lo:hi])
+        verts = fill_crops_t(select_masks(vertical, lo, hi), boxes[lo:hi])
+        for k, crop, ver in zip(range(lo, hi), crops, verts):
+            band = crop > cv2.erode(
+                ver, _column(int(radius[k])),
+                borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            y0, _, x0, _ = boxes[k]
+            out[todo[k]] = (out[todo[k]][0], int(np.count_nonzero(band)),
+                            (y0, x0, band.T))
+        lo = hi
+    return out
 
 
-def tube_boundaries(tube: Tube) -> List[BoundaryFrame]:
-    """Per-frame boundaries of a tube (absent frames give empty ones).
+def mask_boundary(rle: dict) -> BoundaryFrame:
+    """Boundary of one frame's mask; see :func:`mask_boundaries`."""
+    return mask_boundaries([rle])[0]
+
+
+def tube_boundaries(tubes: Sequence[Tube]) -> List[List[BoundaryFrame]]:
+    """Per-frame boundaries of tubes (absent frames give empty ones), all
+    decoded in one batch.
 
     In the reference an absent frame becomes an empty boundary RLE of the
     annotation's size, i.e. present with area 0.
     """
-    out = []
-    for rle in tube.boundary_rles:
-        if rle is None:
-            out.append((tube.null_size, 0, None))
-        else:
-            out.append(mask_boundary(rle))
-    return out
+    present = [rle for tube in tubes for rle in tube.boundary_rles
+               if rle is not None]
+    found = iter(mask_boundaries(present))
+    return [[(tube.null_size, 0, None) if rle is None else next(found)
+             for rle in tube.boundary_rles] for tube in tubes]
 
 
 def _crop_intersection(a: Tuple[int, int, np.ndarray],
@@ -136,38 +174,49 @@ def mask_tube_iou(dt: Tube, gt: Tube) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def tube_iou_matrix(dts: Sequence[Tube],
-                    gts: Sequence[Tube],
-                    get_boundaries: Optional[Callable[[Tube], list]] = None,
-                    min_iou: float = 0.5) -> np.ndarray:
-    """IoU matrix used for matching one (video, category).
-
-    Args:
-        dts (Sequence[Tube]): Detections in score order.
-        gts (Sequence[Tube]): GT tubes.
-        get_boundaries (callable, optional): Tube -> per-frame boundary
-            frames (cached by the caller); given in boundary mode.
-        min_iou (float): Smallest IoU threshold of the evaluation.
-            Defaults to 0.5.
+def tube_iou_matrix(dts: Sequence[Tube], gts: Sequence[Tube]) -> np.ndarray:
+    """Tube mask IoU of every (detection, GT) pair of one (video,
+    category).
 
     Returns:
-        np.ndarray: (num_dts, num_gts) float64. In boundary mode
-        ``min(mask IoU, boundary IoU)`` for non-crowd GT and the mask IoU
-        alone for crowd GT (REFERENCE QUIRK). Where the mask IoU is below
-        ``min_iou`` the boundary IoU is not computed: ``min(M, B) <= M`` is
-        then below every threshold whatever B is, so the matching (and every
-        statistic) is unchanged, and boundaries are only extracted for
-        tubes that take part in a pair that can match.
+        np.ndarray: (num_dts, num_gts) float64.
     """
     ious = np.zeros((len(dts), len(gts)))
     for i, dt in enumerate(dts):
         for j, gt in enumerate(gts):
-            iou = mask_tube_iou(dt, gt)
-            if (get_boundaries is not None and not gt.iscrowd
-                    and iou >= min_iou):
-                iou = min(
-                    iou,
-                    boundary_tube_iou(get_boundaries(dt),
-                                      get_boundaries(gt)))
-            ious[i, j] = iou
+            ious[i, j] = mask_tube_iou(dt, gt)
     return ious
+
+
+def apply_boundary_iou(ious: Sequence[np.ndarray],
+                       dts: Sequence[Sequence[Tube]],
+                       gts: Sequence[Sequence[Tube]],
+                       min_iou: float = 0.5) -> None:
+    """Turn mask IoU matrices of one video into Tube-Boundary IoUs, in place.
+
+    Args:
+        ious (Sequence[np.ndarray]): Per category the (num_dts, num_gts)
+            mask IoUs from :func:`tube_iou_matrix`.
+        dts, gts (Sequence[Sequence[Tube]]): The tubes of each category.
+        min_iou (float): Smallest IoU threshold of the evaluation.
+            Defaults to 0.5.
+
+    An entry becomes ``min(mask IoU, boundary IoU)`` for non-crowd GT and
+    stays the mask IoU for crowd GT (REFERENCE QUIRK). Where the mask IoU
+    is below ``min_iou`` the boundary IoU is not computed: ``min(M, B) <=
+    M`` is then below every threshold whatever B is, so the matching (and
+    every statistic) is unchanged, and boundaries are only extracted (all
+    in one batch) for tubes that take part in a pair that can match.
+    """
+    pairs = [(k, i, j) for k, mat in enumerate(ious)
+             for i, j in zip(*np.nonzero(mat >= min_iou))
+             if not gts[k][j].iscrowd]
+    needed = {}
+    for k, i, j in pairs:
+        needed.setdefault(id(dts[k][i]), dts[k][i])
+        needed.setdefault(id(gts[k][j]), gts[k][j])
+    bounds = dict(zip(needed, tube_boundaries(list(needed.values()))))
+    for k, i, j in pairs:
+        biou = boundary_tube_iou(bounds[id(dts[k][i])],
+                                 bounds[id(gts[k][j])])
+        ious[k][i, j] = min(ious[k][i, j], biou)
