@@ -12,6 +12,7 @@ from mmdet.models.layers import (DetrTransformerEncoderLayer,
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmvmt.models.layers import ChunkedFFN
 from mmvmt.registry import MODELS
 
 _LAPLACIAN = [[-1., -1., -1.], [-1., 8., -1.], [-1., -1., -1.]]
@@ -43,7 +44,12 @@ class RefineEncoderLayer(DetrTransformerEncoderLayer):
     """Post-norm encoder layer whose self-attention runs through
     ``F.scaled_dot_product_attention`` (no dense P x P weight matrix is
     materialised). Parameters are those of
-    :class:`mmdet.models.layers.DetrTransformerEncoderLayer`."""
+    :class:`mmdet.models.layers.DetrTransformerEncoderLayer`; the FFN is a
+    :class:`ChunkedFFN`."""
+
+    def _init_layers(self) -> None:
+        super()._init_layers()
+        self.ffn = ChunkedFFN(**self.ffn_cfg)
 
     def forward(self, query: Tensor, query_pos: Tensor,
                 key_padding_mask: Optional[Tensor] = None,

@@ -187,18 +187,32 @@ class VMTMaskHead(BaseModule):
             inst_maps, centers[:, :, None, None].expand(
                 num_insts, 2, height, width)
         ], 1).contiguous(memory_format=torch.channels_last)
-        out = 0
+        if num_insts == 0:
+            return feats.new_zeros(0, self.fuse_branches[0][4].out_channels,
+                                   height, width)
+        feats = feats[None].contiguous(memory_format=torch.channels_last)
+        loc = loc.contiguous(memory_format=torch.channels_last)
+        shared = []
         for branch in self.fuse_branches:
-            conv, conv_b, conv_c = branch[0], branch[2], branch[4]
-            w = conv.weight
+            conv = branch[0]
             kw = dict(padding=conv.padding, dilation=conv.dilation)
-            shared = F.conv2d(feats[None], w[:, :hc], conv.bias, **kw)
-            shared -= F.conv2d(loc, w[:, hc + 3:], None, **kw)
-            x = F.conv2d(own_in, w[:, hc:], None, **kw)
-            x = F.relu(x.add_(shared), inplace=True)
-            x = F.relu(conv_b(x), inplace=True)
-            out = out + F.relu(conv_c(x), inplace=True)
-        return out
+            x = F.conv2d(feats, conv.weight[:, :hc], conv.bias, **kw)
+            shared.append(
+                x.sub_(F.conv2d(loc, conv.weight[:, hc + 3:], None, **kw)))
+        # one instance at a time: its 32-channel maps stay in cache through
+        # the branch (the layers are memory bound on CPU); same numbers
+        out = []
+        for own in own_in.split(1):
+            acc = 0
+            for branch, x_shared in zip(self.fuse_branches, shared):
+                conv, conv_b, conv_c = branch[0], branch[2], branch[4]
+                x = F.conv2d(own, conv.weight[:, hc:], None,
+                             padding=conv.padding, dilation=conv.dilation)
+                x = F.relu(x.add_(x_shared), inplace=True)
+                x = F.relu(conv_b(x), inplace=True)
+                acc = acc + F.relu(conv_c(x), inplace=True)
+            out.append(acc)
+        return torch.cat(out)
 
     def forward(self,
                 memory: List[Tensor],

@@ -1,4 +1,5 @@
 # Copyright (c) mmvmt contributors.
+from .chunked_ffn import ChunkedFFN
 from .ms_deform_attn import (VMTDeformableAttention, VMTEncoderLayer,
                              VMTTransformerEncoder, deform_attn_sparse)
 from .seqformer_layers import (SeqFormerCrossAttention, SeqFormerDecoder,
@@ -7,5 +8,5 @@ from .seqformer_layers import (SeqFormerCrossAttention, SeqFormerDecoder,
 __all__ = [
     'SeqFormerCrossAttention', 'SeqFormerDecoder', 'SeqFormerDecoderLayer',
     'refine_boxes', 'VMTDeformableAttention', 'VMTEncoderLayer',
-    'VMTTransformerEncoder', 'deform_attn_sparse'
+    'VMTTransformerEncoder', 'deform_attn_sparse', 'ChunkedFFN'
 ]

@@ -21,7 +21,7 @@ from mmdet.models.layers import (DeformableDetrTransformerEncoder,
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
-
+from .chunked_ffn import ChunkedFFN
 
 
 def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
@@ -31,7 +31,14 @@ def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
 
     Bilinear sampling with zero padding and ``align_corners=False`` (pixel
     ``x = loc_x * W - 0.5``), exactly the sampling of ``grid_sample`` used
-    by the reference implementation.
+    by the reference implementation. Each level of the value map is padded
+    with zeros (one pixel before, two after, in both directions) and the
+    pixel coordinates are clamped to ``[-1, size]``: beyond that range all
+    four corner weights of a point are zero in ``grid_sample``, and inside
+    it every corner lands in the padded map, so no validity masks are
+    needed. Each CSR row holds the four corners as four blocks of
+    ``levels * points`` contiguous entries, so the matrix is filled by
+    contiguous writes.
 
     Args:
         value (Tensor): (bs, num_value, num_heads, head_dims).
@@ -44,58 +51,65 @@ def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
     Returns:
         Tensor: (bs, num_queries, num_heads * head_dims).
     """
-    bs, num_value, heads, dims = value.shape
-    num_queries, levels = locations.shape[1], locations.shape[3]
+    bs, _, heads, dims = value.shape
+    num_queries, levels, points = locations.shape[1], locations.shape[
+        3], locations.shape[4]
     dev = value.device
-    shapes = torch.tensor(spatial_shapes, device=dev, dtype=torch.int32)
-    hgt = shapes[:, 0].view(levels, 1)
-    wid = shapes[:, 1].view(levels, 1)
-    starts = torch.cat([shapes.new_zeros(1), (shapes[:, 0] *
-                                              shapes[:, 1]).cumsum(0)[:-1]])
+    padded_sizes = [(h + 3) * (w + 3) for h, w in spatial_shapes]
+    dense = value.new_zeros(bs, heads, sum(padded_sizes), dims)
+    src = value.permute(0, 2, 1, 3)
+    start = padded_start = 0
+    for (h, w), size in zip(spatial_shapes, padded_sizes):
+        level = dense[:, :, padded_start:padded_start + size].view(
+            bs, heads, h + 3, w + 3, dims)
+        level[:, :, 1:h + 1, 1:w + 1] = src[:, :, start:start + h * w].view(
+            bs, heads, h, w, dims)
+        start += h * w
+        padded_start += size
+    shapes = torch.tensor(spatial_shapes, device=dev, dtype=value.dtype)
+    hgt, wid = shapes[:, 0].view(levels, 1), shapes[:, 1].view(levels, 1)
     # (bs, heads, queries, levels, points)
-    loc = locations.permute(0, 2, 1, 3, 4, 5)
-    attw = weights.permute(0, 2, 1, 3, 4)
-    x = loc[..., 0] * wid - 0.5
-    y = loc[..., 1] * hgt - 0.5
+    loc = locations.permute(0, 2, 1, 3, 4, 5).contiguous()
+    attw = weights.permute(0, 2, 1, 3, 4).contiguous()
+    x = torch.minimum((loc[..., 0] * wid - 0.5).clamp_(min=-1), wid)
+    y = torch.minimum((loc[..., 1] * hgt - 0.5).clamp_(min=-1), hgt)
     x0f, y0f = x.floor(), y.floor()
-    fx, fy = x - x0f, y - y0f
-    x0, y0 = x0f.to(torch.int32), y0f.to(torch.int32)
-    x1, y1 = x0 + 1, y0 + 1
-    wx0 = (1 - fx) * ((x0 >= 0) & (x0 < wid))
-    wx1 = fx * ((x1 >= 0) & (x1 < wid))
-    wy0 = (1 - fy) * ((y0 >= 0) & (y0 < hgt)) * attw
-    wy1 = fy * ((y1 >= 0) & (y1 < hgt)) * attw
+    fx, fy = x.sub_(x0f), y.sub_(y0f)
+    wy0, wy1 = (1 - fy).mul_(attw), fy.mul_(attw)
+    wx0 = 1 - fx
+    shape = (bs, heads, num_queries, 4, levels, points)
+    vals = torch.empty(shape, dtype=value.dtype, device=dev)
+    torch.mul(wy0, wx0, out=vals[:, :, :, 0])
+    torch.mul(wy0, fx, out=vals[:, :, :, 1])
+    torch.mul(wy1, wx0, out=vals[:, :, :, 2])
+    torch.mul(wy1, fx, out=vals[:, :, :, 3])
+    # flat index of the top-left corner in the padded maps of all blocks
+    padded_w = (shapes[:, 1].to(torch.int32) + 3).view(levels, 1)
+    level_starts = torch.tensor([0] + padded_sizes[:-1],
+                                device=dev).cumsum(0).to(torch.int32)
     block = (torch.arange(bs * heads, device=dev, dtype=torch.int32) *
-             num_value).view(bs, heads, 1, 1, 1)
-    base = block + starts.view(levels, 1)
-    row0 = base + y0.clamp(min=0).minimum(hgt - 1) * wid
-    row1 = base + y1.clamp(min=0).minimum(hgt - 1) * wid
-    col0 = x0.clamp(min=0).minimum(wid - 1)
-    col1 = x1.clamp(min=0).minimum(wid - 1)
-    cols = torch.empty(loc.shape[:-1] + (4, ), dtype=torch.int32, device=dev)
-    vals = torch.empty(loc.shape[:-1] + (4, ), dtype=value.dtype, device=dev)
-    cols[..., 0] = row0 + col0
-    cols[..., 1] = row0 + col1
-    cols[..., 2] = row1 + col0
-    cols[..., 3] = row1 + col1
-    vals[..., 0] = wy0 * wx0
-    vals[..., 1] = wy0 * wx1
-    vals[..., 2] = wy1 * wx0
-    vals[..., 3] = wy1 * wx1
+             dense.shape[2]).view(bs, heads, 1, 1, 1)
+    corner = y0f.to(torch.int32).mul_(padded_w).add_(x0f.to(torch.int32))
+    corner += block + level_starts.view(levels, 1) + padded_w + 1
+    cols = torch.empty(shape, dtype=torch.int32, device=dev)
+    cols[:, :, :, 0] = corner
+    torch.add(corner, 1, out=cols[:, :, :, 1])
+    corner += padded_w
+    cols[:, :, :, 2] = corner
+    torch.add(corner, 1, out=cols[:, :, :, 3])
     rows = bs * heads * num_queries
-    per_row = cols[0, 0, 0].numel()
+    per_row = 4 * levels * points
     crow = torch.arange(
         0, rows * per_row + 1, per_row, device=dev, dtype=torch.int32)
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter('ignore')
         matrix = torch.sparse_csr_tensor(
             crow,
-            cols.reshape(-1),
-            vals.reshape(-1),
-            size=(rows, bs * heads * num_value),
+            cols.view(-1),
+            vals.view(-1),
+            size=(rows, dense.numel() // dims),
             check_invariants=False)
-    dense = value.permute(0, 2, 1, 3).reshape(bs * heads * num_value, dims)
-    out = matrix @ dense
+    out = matrix @ dense.view(-1, dims)
     return out.view(bs, heads, num_queries, dims).permute(0, 2, 1, 3).reshape(
         bs, num_queries, heads * dims)
 
@@ -140,10 +154,20 @@ class DeformSampleMixin:
         weights = weights.softmax(-1).view(bs, num_query, self.num_heads,
                                            self.num_levels, self.num_points)
         if reference_points.shape[-1] == 2:
+            # ref + offsets / (w, h) with (points, xy) merged into the last
+            # dimension: the same numbers, without broadcasting over a
+            # trailing dimension of 2 (slow on CPU)
+            levels, points = self.num_levels, self.num_points
             normalizer = torch.stack(
                 [spatial_shapes[..., 1], spatial_shapes[..., 0]], -1)
-            locations = reference_points[:, :, None, :, None, :] + \
-                offsets / normalizer[None, None, None, :, None, :]
+            locations = offsets.view(
+                bs, num_query, self.num_heads, levels,
+                points * 2) / normalizer[:, None, :].expand(
+                    levels, points, 2).reshape(levels, points * 2)
+            locations += reference_points[:, :, None, :, None, :].expand(
+                bs, num_query, 1, levels, points,
+                2).reshape(bs, num_query, 1, levels, points * 2)
+            locations = locations.view(offsets.shape)
         elif reference_points.shape[-1] == 4:
             locations = reference_points[:, :, None, :, None, :2] + \
                 offsets / self.num_points * \
@@ -197,11 +221,13 @@ class VMTDeformableAttention(DeformSampleMixin, MultiScaleDeformableAttention):
 @MODELS.register_module()
 class VMTEncoderLayer(DeformableDetrTransformerEncoderLayer):
     """mmdet's deformable encoder layer using
-    :class:`VMTDeformableAttention` (identical parameters)."""
+    :class:`VMTDeformableAttention` and :class:`ChunkedFFN` (identical
+    parameters)."""
 
     def _init_layers(self) -> None:
         super()._init_layers()
         self.self_attn = VMTDeformableAttention(**self.self_attn_cfg)
+        self.ffn = ChunkedFFN(**self.ffn_cfg)
 
 
 @MODELS.register_module()
