@@ -191,39 +191,40 @@ class BoundaryRefineHead(BaseModule):
                 used above the cap.
 
         Returns:
-            Tensor: (num_frames, embed_dims, H, W), ``feats`` plus the
-            encoder output at the band's points.
+            Tensor: (num_frames, embed_dims, H, W) in channels-last memory,
+            ``feats`` plus the encoder output at the band's points.
         """
         num_frames, dim, h, w = feats.shape
+        # points as rows: gathers and scatter-adds touch whole rows, and the
+        # result comes out channels-last, the layout the fusion convolves
         pos = self.positional_encoding(
-            None, input=feats[:1]).flatten(2)[0]  # (dim, H*W)
-        flat = feats.flatten(2)
+            None, input=feats[:1]).flatten(2)[0].T.contiguous()  # (HW, dim)
+        out = feats.permute(0, 2, 3, 1).clone(
+            memory_format=torch.contiguous_format).view(
+                num_frames, h * w, dim)
         indices = [
             self.select_points(band[t],
                                None if point_perms is None else
                                point_perms[t]) for t in range(num_frames)
         ]
-        out = flat.clone()
         if self.temporal:
-            tokens = torch.cat([flat[t][:, i].T for t, i in
-                                enumerate(indices)])
+            tokens = torch.cat([out[t][i] for t, i in enumerate(indices)])
             tpos = torch.cat([
-                pos[:, i].T + frame_code(t, num_frames, dim, feats)
+                pos[i] + frame_code(t, num_frames, dim, feats)
                 for t, i in enumerate(indices)
             ])
             if tokens.numel():
                 refined = self._encode(tokens[None], tpos[None])[0]
                 start = 0
                 for t, i in enumerate(indices):
-                    out[t][:, i] += refined[start:start + i.numel()].T
+                    out[t][i] += refined[start:start + i.numel()]
                     start += i.numel()
-            return out.view(num_frames, dim, h, w)
-        for t, i in enumerate(indices):
-            if i.numel() == 0:
-                continue
-            refined = self._encode(flat[t][:, i].T[None], pos[:, i].T[None])
-            out[t][:, i] += refined[0].T
-        return out.view(num_frames, dim, h, w)
+        else:
+            for t, i in enumerate(indices):
+                if i.numel():
+                    out[t][i] += self._encode(out[t][i][None],
+                                              pos[i][None])[0]
+        return out.view(num_frames, h, w, dim).permute(0, 3, 1, 2)
 
 
 def frame_code(t: int, num_frames: int, dim: int, like: Tensor) -> Tensor:
