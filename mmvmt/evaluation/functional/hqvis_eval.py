@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .accumulate import VideoRecord, accumulate
 from .hqvis_data import HQVISData, Tube, group_tubes
 from .tube_iou import apply_boundary_iou, tube_iou_matrix
 
@@ -34,13 +35,63 @@ STAT_NAMES = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10',
               'AR100', 'ARs', 'ARm', 'ARl']
 IOU_TYPES = ('segm', 'boundary')
 
-# per (cat, area) index -> video record (dt_scores, dt_matched, dt_ignore,
-# gt_ignore)
-VideoRecord = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def match_video(ious: np.ndarray, gts: Sequence[Tube], dts: Sequence[Tube],
-                area_rng: Sequence[float]) -> VideoRecord:
+def _greedy_match(ious: np.ndarray, gts: Sequence[Tube],
+                  gt_ig: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
+                                              np.ndarray]:
+    """The reference's greedy matching at every IoU threshold.
+
+    Args:
+        ious (np.ndarray): (num_dts, num_gts) IoUs, dts in score order.
+        gts (Sequence[Tube]): GT tubes (file order).
+        gt_ig (np.ndarray): (num_gts,) bool ignore flags (file order).
+
+    Returns:
+        tuple: matched (T, D) bool, matched-to-ignored (T, D) bool and the
+        GT ignore flags in matching order (G,).
+    """
+    order = np.argsort(gt_ig, kind='mergesort')
+    gt_ig = gt_ig[order]
+    num_t, num_d, num_g = len(IOU_THRS), ious.shape[0], len(gts)
+    dt_match_id = np.zeros((num_t, num_d))
+    dt_ig = np.zeros((num_t, num_d), dtype=bool)
+    if num_d and num_g:
+        # plain Python lists: element access in the loops is 3x faster
+        crowd = [bool(gts[j].iscrowd) for j in order]
+        gt_ids = [gts[j].id for j in order]
+        ig = gt_ig.tolist()
+        rows = ious[:, order].tolist()
+        for tind, thr in enumerate(IOU_THRS.tolist()):
+            gt_used = [False] * num_g
+            for dind, row in enumerate(rows):
+                best = min(thr, 1 - 1e-10)
+                m = -1
+                for gind in range(num_g):
+                    if gt_used[gind] and not crowd[gind]:
+                        continue
+                    if m > -1 and not ig[m] and ig[gind]:
+                        break
+                    if row[gind] < best:
+                        continue
+                    best = row[gind]
+                    m = gind
+                if m == -1:
+                    continue
+                dt_ig[tind, dind] = ig[m]
+                dt_match_id[tind, dind] = gt_ids[m]
+                # crowd GT are marked too but the check above skips them
+                gt_used[m] = True
+    # REFERENCE QUIRK: "matched" means the matched GT id != 0, so a match to
+    # a GT with id 0 counts as a false positive.
+    return dt_match_id != 0, dt_ig, gt_ig
+
+
+def match_video(ious: np.ndarray,
+                gts: Sequence[Tube],
+                dts: Sequence[Tube],
+                area_rng: Sequence[float],
+                cache: Optional[dict] = None) -> VideoRecord:
     """Greedy matching of one (video, category, area range), all IoU
     thresholds.
 
@@ -49,6 +100,9 @@ def match_video(ious: np.ndarray, gts: Sequence[Tube], dts: Sequence[Tube],
         gts (Sequence[Tube]): GT tubes (file order).
         dts (Sequence[Tube]): Detections in score order (<= 100).
         area_rng (Sequence[float]): (lo, hi), inclusive.
+        cache (dict, optional): Matchings of other area ranges of the same
+            (video, category), by GT ignore flags: ranges that ignore the
+            same GT match identically.
 
     Returns:
         tuple: dt scores (D,), dt matched (T, D) bool, dt ignored (T, D)
@@ -58,41 +112,13 @@ def match_video(ious: np.ndarray, gts: Sequence[Tube], dts: Sequence[Tube],
     # REFERENCE QUIRK: `ignore` is overwritten by `iscrowd`.
     gt_ig = np.array([bool(g.iscrowd) or g.avg_area < lo or g.avg_area > hi
                       for g in gts], dtype=bool)
-    order = np.argsort(gt_ig, kind='mergesort')
-    gt_ig = gt_ig[order]
-    crowd = [bool(gts[j].iscrowd) for j in order]
-    gt_ids = [gts[j].id for j in order]
-    num_t, num_d, num_g = len(IOU_THRS), len(dts), len(gts)
-    dt_match_id = np.zeros((num_t, num_d))
-    dt_ig = np.zeros((num_t, num_d), dtype=bool)
-    if num_d and num_g:
-        ious = ious[:, order]
-        for tind, thr in enumerate(IOU_THRS):
-            gt_used = np.zeros(num_g, dtype=bool)
-            for dind in range(num_d):
-                best = min(thr, 1 - 1e-10)
-                m = -1
-                row = ious[dind]
-                for gind in range(num_g):
-                    if gt_used[gind] and not crowd[gind]:
-                        continue
-                    if m > -1 and not gt_ig[m] and gt_ig[gind]:
-                        break
-                    if row[gind] < best:
-                        continue
-                    best = row[gind]
-                    m = gind
-                if m == -1:
-                    continue
-                dt_ig[tind, dind] = gt_ig[m]
-                dt_match_id[tind, dind] = gt_ids[m]
-                # crowd GT are marked too but the check above skips them
-                gt_used[m] = True
+    cache = {} if cache is None else cache
+    key = gt_ig.tobytes()
+    if key not in cache:
+        cache[key] = _greedy_match(ious, gts, gt_ig)
+    matched, dt_ig, gt_ig = cache[key]
     dt_out = np.array([d.avg_area < lo or d.avg_area > hi for d in dts],
                       dtype=bool)
-    # REFERENCE QUIRK: "matched" means the matched GT id != 0, so a match to
-    # a GT with id 0 counts as a false positive.
-    matched = dt_match_id != 0
     dt_ig = dt_ig | (~matched & dt_out[None, :])
     scores = np.array([d.score for d in dts], dtype=np.float64)
     return scores, matched, dt_ig, gt_ig
@@ -125,79 +151,10 @@ def evaluate_one_video(
                            min_iou=float(IOU_THRS[0]))
     out = {}
     for k, iou, gts, dts in zip(cat_indices, ious, gts_by_cat, dts_by_cat):
+        cache: dict = {}
         for a, rng in enumerate(AREA_RNGS):
-            out[k, a] = match_video(iou, gts, dts, rng)
+            out[k, a] = match_video(iou, gts, dts, rng, cache)
     return out, mask_ious
-
-
-def accumulate(records: Dict[Tuple[int, int, int], VideoRecord],
-               num_cats: int, num_videos: int) -> Tuple[np.ndarray,
-                                                        np.ndarray]:
-    """Precision (T, R, K, A, M) and recall (T, K, A, M) tables.
-
-    Args:
-        records (dict): (cat_index, area_index, video_index) -> record.
-        num_cats (int): K.
-        num_videos (int): Number of GT videos.
-
-    Returns:
-        tuple[np.ndarray]: precision and recall, -1 where undefined.
-    """
-    num_t, num_r = len(IOU_THRS), len(REC_THRS)
-    num_a, num_m = len(AREA_RNGS), len(MAX_DETS)
-    precision = -np.ones((num_t, num_r, num_cats, num_a, num_m))
-    recall = -np.ones((num_t, num_cats, num_a, num_m))
-    for k in range(num_cats):
-        for a in range(num_a):
-            entries = [records[k, a, v] for v in range(num_videos)
-                       if (k, a, v) in records]
-            if not entries:
-                continue
-            gt_ig = np.concatenate([e[3] for e in entries])
-            npig = np.count_nonzero(~gt_ig)
-            if npig == 0:
-                continue
-            scores = np.concatenate([e[0] for e in entries])
-            rank = np.concatenate([np.arange(len(e[0])) for e in entries])
-            matched = np.concatenate([e[1] for e in entries], axis=1)
-            ignored = np.concatenate([e[2] for e in entries], axis=1)
-            tps = matched & ~ignored
-            fps = ~matched & ~ignored
-            # smallest true-positive count whose recall (computed as the
-            # reference does, tp / npig) reaches each recall threshold
-            min_tp = np.searchsorted(
-                np.arange(npig + 1, dtype=np.float64) / npig, REC_THRS,
-                side='left')
-            for m, max_det in enumerate(MAX_DETS):
-                # each video's first max_det detections; REFERENCE QUIRK:
-                # stable sort, ties keep video order.
-                sel = np.flatnonzero(rank < max_det)
-                inds = sel[np.argsort(-scores[sel], kind='mergesort')]
-                tp_sum = np.cumsum(tps[:, inds], axis=1).astype(np.float64)
-                fp_sum = np.cumsum(fps[:, inds], axis=1).astype(np.float64)
-                num_d = inds.size
-                # REFERENCE QUIRK: + eps in the denominator, so perfect
-                # precision is 0.9999999999999998.
-                pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
-                recall[:, k, a, m] = tp_sum[:, -1] / npig if num_d else 0
-                if not num_d:
-                    precision[:, :, k, a, m] = 0
-                    continue
-                # make precision non-increasing from the right
-                pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-                # first detection reaching each recall threshold, all IoU
-                # thresholds in one search (rows shifted apart; counts are
-                # exact integers in float64)
-                shift = (np.arange(num_t) * (num_d + npig + 2))[:, None]
-                idx = np.searchsorted((tp_sum + shift).ravel(),
-                                      (min_tp[None, :] + shift).ravel(),
-                                      side='left').reshape(num_t, num_r)
-                idx -= np.arange(num_t)[:, None] * num_d
-                valid = idx < num_d
-                precision[:, :, k, a, m] = np.where(
-                    valid, np.take_along_axis(pr, np.minimum(idx, num_d - 1),
-                                              axis=1), 0)
-    return precision, recall
 
 
 def summarize(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
@@ -293,7 +250,8 @@ class HQVISEvaluator:
         self.timings[f'{iou_type}/evaluate'] = time.perf_counter() - tic
         tic = time.perf_counter()
         precision, recall = accumulate(records, len(self.data.cat_ids),
-                                       len(self.data.video_ids))
+                                       len(AREA_RNGS), IOU_THRS, REC_THRS,
+                                       MAX_DETS)
         self.precision, self.recall = precision, recall
         stats = summarize(precision, recall)
         self.timings[f'{iou_type}/accumulate'] = time.perf_counter() - tic
