@@ -114,5 +114,5 @@ class DynamicMaskHead(BaseModule):
         for i, (weight, bias) in enumerate(zip(weights, biases)):
             x = F.conv2d(x, weight, bias, groups=num_insts)
             if i < 2:
-                x = F.relu(x)
+                x = F.relu(x, inplace=True)
         return x.reshape(num_frames, num_insts, h, w)

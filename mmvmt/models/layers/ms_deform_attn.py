@@ -144,7 +144,9 @@ class DeformSampleMixin:
         bs, num_query, _ = query.shape
         num_value = value.shape[1]
         value = self.value_proj(value)
-        if key_padding_mask is not None:
+        if key_padding_mask is not None and (torch.is_grad_enabled()
+                                             or key_padding_mask.any()):
+            # (at inference a mask without padding would only copy value)
             value = value.masked_fill(key_padding_mask[..., None], 0.0)
         value = value.view(bs, num_value, self.num_heads, -1)
         offsets = self.sampling_offsets(query).view(
