@@ -8,6 +8,7 @@ is imported.
 """
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
+from typing import Optional
 
 from ._after_import import call_after_import
 from .version import (__version__, mmcv_maximum_version, mmcv_minimum_version,
@@ -15,7 +16,7 @@ from .version import (__version__, mmcv_maximum_version, mmcv_minimum_version,
                       parse_version_info, version_info)
 
 
-def _check(dist: str, lowest: str, below: str = None) -> None:
+def _check(dist: str, lowest: str, below: Optional[str] = None) -> None:
     try:
         found = _installed_version(dist)
     except PackageNotFoundError:

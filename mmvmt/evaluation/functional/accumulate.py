@@ -86,10 +86,11 @@ def accumulate(records: Dict[Tuple[int, int, int], VideoRecord],
         # sort by score inside each segment, ties keep video order
         sel = np.flatnonzero(rank < max_det)
         inds = sel[np.lexsort((-scores[sel], seg[sel]))]
+        tp = _segment_cumsum(tps[:, inds], seg[inds])
+        fp = _segment_cumsum(fps[:, inds], seg[inds])
         pr, rc_last, lengths, starts = _segment_curves(
-            tps[:, inds], fps[:, inds], seg[inds], num_pos, len(keys))
-        q = _sample_precision(pr, _segment_cumsum(tps[:, inds], seg[inds]),
-                              min_tp, lengths, starts)
+            tp, fp, seg[inds], num_pos, len(keys))
+        q = _sample_precision(pr, tp, seg[inds], min_tp, lengths, starts)
         recall[:, cat_idx, area_idx, m] = rc_last
         precision[:, :, cat_idx, area_idx, m] = q
     return precision, recall
@@ -108,17 +109,19 @@ def _segment_cumsum(x: np.ndarray, seg: np.ndarray) -> np.ndarray:
                           axis=1)
 
 
-def _segment_curves(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray,
-                    num_pos: np.ndarray, num_segs: int) -> tuple:
-    """Interpolated precision and final recall of every segment.
+def _segment_curves(tp_count: np.ndarray, fp_count: np.ndarray,
+                    seg: np.ndarray, num_pos: np.ndarray,
+                    num_segs: int) -> tuple:
+    """Interpolated precision and final recall of every segment, from the
+    (T, N) cumulative true/false positive counts of each segment.
 
     Returns:
         tuple: precision made non-increasing from the right inside each
         segment (T, N); recall at each segment's end (T, S), 0 for empty
         segments; segment lengths (S,) and starts (S,).
     """
-    tp = _segment_cumsum(tps, seg).astype(np.float64)
-    fp = _segment_cumsum(fps, seg).astype(np.float64)
+    tp = tp_count.astype(np.float64)
+    fp = fp_count.astype(np.float64)
     # REFERENCE QUIRK: + eps in the denominator, so perfect precision is
     # 0.9999999999999998.
     pr = tp / (fp + tp + np.spacing(1))
@@ -135,9 +138,11 @@ def _segment_curves(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray,
     return pr, rc_last, lengths, starts
 
 
-def _sample_precision(pr: np.ndarray, tp: np.ndarray, min_tp: np.ndarray,
-                      lengths: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Precision at the first detection reaching each recall threshold.
+def _sample_precision(pr: np.ndarray, tp: np.ndarray, seg: np.ndarray,
+                      min_tp: np.ndarray, lengths: np.ndarray,
+                      starts: np.ndarray) -> np.ndarray:
+    """Precision at the first detection reaching each recall threshold
+    (``tp``: (T, N) cumulative true positives, ``seg``: (N,) segments).
 
     Returns:
         np.ndarray: (T, R, S); 0 where a segment never reaches it.
@@ -145,8 +150,7 @@ def _sample_precision(pr: np.ndarray, tp: np.ndarray, min_tp: np.ndarray,
     num_t, num_segs, num_r = pr.shape[0], len(lengths), min_tp.shape[1]
     # integer keys that increase across segments: one search per row
     shift = int(tp.max(initial=0)) + int(min_tp.max(initial=0)) + 2
-    seg_of = np.repeat(np.arange(num_segs), lengths)
-    keys = tp + seg_of * shift
+    keys = tp + seg * shift
     queries = (min_tp + np.arange(num_segs)[:, None] * shift).ravel()
     out = np.zeros((num_t, num_r, num_segs))
     for t in range(num_t):

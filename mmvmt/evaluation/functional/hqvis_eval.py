@@ -36,7 +36,6 @@ STAT_NAMES = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10',
 IOU_TYPES = ('segm', 'boundary')
 
 
-
 def _greedy_match(ious: np.ndarray, gts: Sequence[Tube],
                   gt_ig: np.ndarray) -> Tuple[np.ndarray, np.ndarray,
                                               np.ndarray]:

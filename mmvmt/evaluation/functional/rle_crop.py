@@ -32,18 +32,16 @@ def _segmented_cumsum(vals: np.ndarray, first: np.ndarray) -> np.ndarray:
     return cs - base[np.cumsum(first) - 1]
 
 
-def _local_index(owner: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Position of each element inside its group of equal, consecutive
-    ``owner`` values, and the mask of group starts."""
-    first = np.ones(owner.size, dtype=bool)
-    first[1:] = owner[1:] != owner[:-1]
-    local = np.arange(owner.size) - np.flatnonzero(first)[np.cumsum(first) -
-                                                          1]
-    return local, first
+def _positions_in_groups(sizes: np.ndarray) -> np.ndarray:
+    """``[0..sizes[0]), [0..sizes[1]), ...`` concatenated (int64)."""
+    ends = np.cumsum(sizes)
+    return np.arange(ends[-1] if ends.size else 0) - np.repeat(
+        ends - sizes, sizes)
 
 
-def rle_counts_many(strings: Sequence[bytes]) -> Tuple[np.ndarray,
-                                                        np.ndarray]:
+def rle_counts_many(
+        strings: Sequence[bytes]) -> Tuple[np.ndarray, np.ndarray,
+                                           np.ndarray]:
     """Uncompressed run lengths of several compressed COCO RLE strings.
 
     Args:
@@ -51,13 +49,14 @@ def rle_counts_many(strings: Sequence[bytes]) -> Tuple[np.ndarray,
 
     Returns:
         tuple[np.ndarray]: ``runs`` (num_runs,) int64 run lengths of all
-        strings concatenated (each background first), and ``owner``
-        (num_runs,) int64 index of the string each run belongs to.
+        strings concatenated (each background first), ``owner``
+        (num_runs,) int64 index of the string each run belongs to, and
+        ``local`` (num_runs,) int64 position of each run in its string.
     """
     # chunk values (chars are >= 48 by construction of the format)
     chunks = np.frombuffer(b''.join(strings), dtype=np.uint8) - np.uint8(48)
     if chunks.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return (np.zeros(0, np.int64), ) * 3
     final = chunks < 0x20  # no continuation bit: the last chunk of a count
     ends = np.flatnonzero(final)
     starts = np.empty_like(ends)
@@ -79,8 +78,7 @@ def rle_counts_many(strings: Sequence[bytes]) -> Tuple[np.ndarray,
     counts_so_far = np.cumsum(final)[np.cumsum(lengths) - 1]
     per_string = np.diff(counts_so_far, prepend=0)
     owner = np.repeat(np.arange(len(strings)), per_string)
-    local = np.arange(vals.size) - np.repeat(counts_so_far - per_string,
-                                             per_string)
+    local = _positions_in_groups(per_string)
     # counts from the fourth on are deltas to the count two places before:
     # running sums over the odd (from 1) and even (from 2) positions
     odd = (local & 1).astype(bool)
@@ -88,7 +86,7 @@ def rle_counts_many(strings: Sequence[bytes]) -> Tuple[np.ndarray,
                        (2, np.flatnonzero(~odd & (local >= 2)))):
         if sel.size:
             vals[sel] = _segmented_cumsum(vals[sel], local[sel] == start)
-    return vals, owner
+    return vals, owner, local
 
 
 def rle_counts(counts: bytes) -> np.ndarray:
@@ -128,9 +126,8 @@ def fg_runs(rles: Sequence[dict]) -> FgRuns:
     """
     strings = [r['counts'].encode('ascii') if isinstance(r['counts'], str)
                else r['counts'] for r in rles]
-    runs, owner = rle_counts_many(strings)
-    local, first = _local_index(owner)
-    ends = _segmented_cumsum(runs, first)
+    runs, owner, local = rle_counts_many(strings)
+    ends = _segmented_cumsum(runs, local == 0)
     # foreground runs are the odd ones: [ends - runs, ends)
     fg = np.flatnonzero(local & 1)
     heights = np.array([int(r['size'][0]) for r in rles], dtype=np.int64)
@@ -159,15 +156,12 @@ def erode_runs_vertically(runs: FgRuns, radius: np.ndarray) -> FgRuns:
     num_cols = (runs.end - 1) // h - first_col + 1
     # split the runs that wrap over several columns into one piece each
     piece = np.repeat(np.arange(runs.start.size), num_cols)
-    col = first_col[piece] + _local_index(piece)[0]
-    hp = h[piece]
-    start = np.maximum(runs.start[piece], col * hp) + radius[runs.owner][
-        piece]
-    end = np.minimum(runs.end[piece], (col + 1) * hp) - radius[runs.owner][
-        piece]
+    col = first_col[piece] + _positions_in_groups(num_cols)
+    hp, owner = h[piece], runs.owner[piece]
+    start = np.maximum(runs.start[piece], col * hp) + radius[owner]
+    end = np.minimum(runs.end[piece], (col + 1) * hp) - radius[owner]
     keep = end > start
-    return FgRuns(start[keep], end[keep], runs.owner[piece][keep],
-                  runs.heights)
+    return FgRuns(start[keep], end[keep], owner[keep], runs.heights)
 
 
 def fill_crops_t(runs: FgRuns,
