@@ -14,22 +14,22 @@ stream, so memory stays flat however long the video is.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
-import tempfile
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 import cv2
 import numpy as np
 from mmdet.structures import DetDataSample
 from tqdm import tqdm
 
-from mmvmt.apis import (VideoInputError, init_model, iter_video_predictions,
-                        predict_frames, read_video)
+from mmvmt.apis import (init_model, iter_video_predictions, predict_frames,
+                        read_video)
 from mmvmt.apis.windowed_inference import check_window
 from mmvmt.evaluation.functional import TubeCollector
 from mmvmt.registry import VISUALIZERS
+from mmvmt.utils.atomic_io import OutputError, atomic_outputs
+from mmvmt.utils.cli_errors import CLIError, run_cli
 
 
 def draw(visualizer, frame: np.ndarray, inst,
@@ -56,13 +56,70 @@ def predictions(model, args) -> Iterator[Tuple[int, np.ndarray, object]]:
                                           args.overlap, args.short_side)
 
 
-def atomic_path(path: str) -> str:
-    out_dir = osp.dirname(osp.abspath(path))
-    if not osp.isdir(out_dir):
-        raise VideoInputError(f'output directory does not exist: {out_dir}')
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=osp.splitext(path)[1])
-    os.close(fd)
-    return tmp
+def open_writer(path: str, fps: float, size: Tuple[int, int]):
+    """An OpenCV ``mp4v`` writer for ``path``; it must open."""
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             size)
+    if not writer.isOpened():
+        writer.release()
+        raise OutputError(f'OpenCV cannot write a video with the extension '
+                          f'of this output (try .mp4): {path}')
+    return writer
+
+
+def count_written_frames(path: str) -> int:
+    """Frames of a written video (container metadata, else by reading)."""
+    cap = cv2.VideoCapture(path)
+    try:
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if count <= 0:
+            count = 0
+            while cap.grab():
+                count += 1
+        return count
+    finally:
+        cap.release()
+
+
+def write_outputs(model, args, video_tmp: str, json_tmp: Optional[str]) -> int:
+    """Draw every predicted frame into ``video_tmp`` and the tubes into
+    ``json_tmp``; checks that the video holds every frame.
+
+    Returns:
+        int: The number of frames.
+    """
+    classes = model.cfg.get('toy_classes', None) or \
+        model.cfg.test_dataloader.dataset.get('metainfo', {}).get(
+            'classes', None)
+    if classes is None:
+        from mmvmt.datasets import YTVIS2019_CLASSES as classes
+    visualizer = VISUALIZERS.build(
+        dict(type='VMTLocalVisualizer', name='mmvmt_video_demo',
+             line_width=2))
+    visualizer.dataset_meta = dict(classes=classes)
+    collector = TubeCollector(0)
+    writer = None
+    try:
+        for t, frame, inst in tqdm(
+                predictions(model, args), desc='frames', unit='frame'):
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = open_writer(video_tmp, args.fps, (width, height))
+            # (VideoWriter.write reports nothing: checked after release)
+            writer.write(draw(visualizer, frame, inst, args.score_thr))
+            collector.add(t, inst)
+    finally:
+        if writer is not None:
+            writer.release()
+    num_frames = collector.num_frames
+    written = count_written_frames(video_tmp)
+    if written != num_frames:
+        raise OutputError(f'the video {args.out} is incomplete: {written} '
+                          f'of {num_frames} frames were written (disk full?)')
+    if json_tmp:
+        with open(json_tmp, 'w') as f:
+            json.dump(collector.results(), f)
+    return num_frames
 
 
 def main(argv=None) -> int:
@@ -86,56 +143,20 @@ def main(argv=None) -> int:
         default=2,
         help='frames shared by consecutive windows (with --clip-len)')
     args = parser.parse_args(argv)
-    tmp_paths, writer = [], None
-    try:
-        if args.clip_len is not None:
-            check_window(args.clip_len, args.overlap)
-        out_tmp = atomic_path(args.out)
-        tmp_paths.append(out_tmp)
-        json_tmp = atomic_path(args.out_json) if args.out_json else None
-        if json_tmp:
-            tmp_paths.append(json_tmp)
+    if args.clip_len is not None:
+        check_window(args.clip_len, args.overlap)
+    if not osp.isfile(args.config):
+        raise CLIError(f'config file not found: {args.config}')
+    outputs = [args.out] + ([args.out_json] if args.out_json else [])
+    # both outputs are moved into place only once both are complete
+    with atomic_outputs(*outputs) as tmps:
         model = init_model(args.config, args.checkpoint, args.device)
-        classes = model.cfg.get('toy_classes', None) or \
-            model.cfg.test_dataloader.dataset.get('metainfo', {}).get(
-                'classes', None)
-        if classes is None:
-            from mmvmt.datasets import YTVIS2019_CLASSES as classes
-        visualizer = VISUALIZERS.build(
-            dict(type='VMTLocalVisualizer', name='mmvmt_video_demo',
-                 line_width=2))
-        visualizer.dataset_meta = dict(classes=classes)
-        collector = TubeCollector(0)
-        for t, frame, inst in tqdm(
-                predictions(model, args), desc='frames', unit='frame'):
-            if writer is None:
-                height, width = frame.shape[:2]
-                writer = cv2.VideoWriter(out_tmp,
-                                         cv2.VideoWriter_fourcc(*'mp4v'),
-                                         args.fps, (width, height))
-            writer.write(draw(visualizer, frame, inst, args.score_thr))
-            collector.add(t, inst)
-        num_frames = collector.num_frames
-        writer.release()
-        writer = None
-        os.replace(out_tmp, args.out)
-        if json_tmp:
-            with open(json_tmp, 'w') as f:
-                json.dump(collector.results(), f)
-            os.replace(json_tmp, args.out_json)
-    except (VideoInputError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    finally:
-        if writer is not None:
-            writer.release()
-        for path in tmp_paths:
-            if osp.exists(path):
-                os.remove(path)
+        num_frames = write_outputs(model, args, tmps[0],
+                                   tmps[1] if args.out_json else None)
     print(f'{num_frames} frames written to {args.out}' +
           (f', results to {args.out_json}' if args.out_json else ''))
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

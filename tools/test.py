@@ -9,12 +9,14 @@ results (``WORK_DIR/results.json`` + ``submission_file.zip``)::
         --work-dir work_dirs/run
 """
 import argparse
+import sys
 
-from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmvmt.evaluation.metrics import AtomicDumpResults
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.cli_errors import CLIError, run_cli
 from mmvmt.utils.cli import (add_common_args, apply_test_data_overrides,
                              init_cpu_distributed, load_config,
                              load_weights_strict)
@@ -54,8 +56,8 @@ def enable_visualization(cfg, args: argparse.Namespace) -> None:
     """Switch the visualization hook on for ``--show`` / ``--show-dir``."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise SystemExit('error: --show/--show-dir need a "visualization" '
-                         'hook in default_hooks')
+        raise CLIError('--show/--show-dir need a "visualization" '
+                       'hook in default_hooks')
     hook['draw'] = True
     if args.show:
         hook['show'] = True
@@ -71,19 +73,21 @@ def main() -> None:
     apply_test_data_overrides(cfg, args)
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
-    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        raise SystemExit('error: --out must be a .pkl or .pickle file')
+    dump_metric = None
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise CLIError('--out must be a .pkl or .pickle file')
+        dump_metric = AtomicDumpResults(out_file_path=args.out)
     # weights are loaded strictly below, not through cfg.load_from
     cfg.load_from = None
     init_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     load_weights_strict(runner.model, args.checkpoint)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
+    if dump_metric is not None:
+        runner.test_evaluator.metrics.append(dump_metric)
     runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -1,11 +1,13 @@
 # Copyright (c) mmvmt contributors.
 """Train a VMT model: ``python tools/train.py CONFIG [--resume [CKPT]]``."""
 import argparse
+import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.cli_errors import CLIError, run_cli
 from mmvmt.utils.cli import (add_common_args, init_cpu_distributed,
                              load_config)
 
@@ -43,8 +45,8 @@ def main() -> None:
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise SystemExit('error: --auto-scale-lr needs '
-                             'auto_scale_lr.base_batch_size in the config')
+            raise CLIError('--auto-scale-lr needs '
+                           'auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume = True
@@ -60,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -52,7 +52,7 @@ train_pipeline = [
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadFrameFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
         ]),
@@ -62,7 +62,7 @@ test_pipeline = [
     dict(
         type='TransformBroadcaster',
         transforms=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadFrameFromFile'),
             dict(type='ShortSideResize', short_side=128, backend='cv2'),
         ]),
     dict(type='CheckFrameSizes'),

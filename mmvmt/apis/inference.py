@@ -13,11 +13,12 @@ from mmengine.config import Config
 from mmvmt.datasets.transforms import ShortSideResize
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.cli_errors import UserInputError
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
-class VideoInputError(ValueError):
+class VideoInputError(ValueError, UserInputError):
     """A video that cannot be read, with the reason."""
 
 
@@ -34,16 +35,19 @@ def init_model(config: Union[str, Config],
 
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` attached.
+
+    Raises:
+        CLIError: A missing checkpoint or one that does not fit the config
+            (a ValueError).
+        CheckpointReadError: An unreadable checkpoint.
+        UnsafeCheckpointError: A checkpoint outside the allow-list.
     """
     from mmvmt.utils.cli import load_weights_strict
     register_all_modules()
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        try:
-            load_weights_strict(model, checkpoint)
-        except SystemExit as err:  # the CLI helper exits; the API raises
-            raise ValueError(str(err)) from None
+        load_weights_strict(model, checkpoint)
     model.cfg = cfg
     return model.to(device).eval()
 

@@ -21,16 +21,17 @@ import torch
 from mmengine.structures import InstanceData
 
 from mmvmt.models.trackers import WindowLinker
-from .inference import iter_frames, predict_frames
+from .inference import VideoInputError, iter_frames, predict_frames
 
 
 def check_window(clip_len: int, overlap: int) -> None:
-    """Raise ``ValueError`` unless ``1 <= overlap < clip_len``."""
+    """Raise :class:`VideoInputError` (a ValueError) unless ``2 <= clip_len``
+    and ``1 <= overlap < clip_len``."""
     if clip_len < 2:
-        raise ValueError(f'clip_len must be at least 2, got {clip_len}')
+        raise VideoInputError(f'clip_len must be at least 2, got {clip_len}')
     if not 1 <= overlap < clip_len:
-        raise ValueError('overlap must be at least 1 and less than clip_len '
-                         f'({clip_len}), got {overlap}')
+        raise VideoInputError('overlap must be at least 1 and less than '
+                              f'clip_len ({clip_len}), got {overlap}')
 
 
 def _set_track_ids(inst: InstanceData, ids: dict) -> InstanceData:

@@ -10,6 +10,7 @@ from mmdet.datasets import BaseVideoDataset
 from mmengine.fileio import get_local_path
 
 from mmvmt.registry import DATASETS
+from mmvmt.utils.cli_errors import UserInputError
 
 YTVIS2019_CLASSES = (
     'person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan', 'ape',
@@ -20,7 +21,7 @@ YTVIS2019_CLASSES = (
     'earless_seal', 'tennis_racket')
 
 
-class DatasetError(ValueError):
+class DatasetError(ValueError, UserInputError):
     """A dataset file or folder that cannot be used, with the reason."""
 
 

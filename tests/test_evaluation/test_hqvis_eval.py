@@ -143,6 +143,17 @@ BAD_INPUTS = {
     'polygon result': ([dict(video_id=1, category_id=1, score=0.5,
                              segmentations=[[[0, 0, 5, 0, 5, 5]]])],
                        'compressed RLE'),
+    'garbage RLE counts': ([dict(video_id=1, category_id=1, score=0.5,
+                                 segmentations=[dict(size=[40, 60],
+                                                     counts='zz~~zz'),
+                                                None])],
+                           'frame 0: "counts" is not a valid COCO RLE'),
+    'RLE of another size': ([dict(video_id=1, category_id=1, score=0.5,
+                                  segmentations=[
+                                      None,
+                                      dict(_rect(10, 10, 2, 5, 2, 5),
+                                           size=[40, 60])])],
+                            'frame 1: "counts" is not a valid COCO RLE'),
 }
 
 
@@ -152,6 +163,81 @@ def test_bad_results_raise_one_clear_error(name):
     g = _rect(40, 60, 5, 25, 5, 25)
     with pytest.raises(HQVISInputError, match=needle):
         evaluate_hqvis(_gt([_gt_ann(1, [g, g])]), results)
+
+
+def test_bad_gt_videos_and_bboxes_raise():
+    g = _rect(40, 60, 5, 25, 5, 25)
+    gt = _gt([_gt_ann(1, [g, g])])
+    gt['videos'].append(dict(gt['videos'][0]))
+    with pytest.raises(HQVISInputError, match='video id 1 twice'):
+        evaluate_hqvis(gt, [])
+    gt = _gt([])
+    del gt['videos'][0]['height']  # even a video without annotations
+    with pytest.raises(HQVISInputError, match='height'):
+        evaluate_hqvis(gt, [])
+    ann = dict(_gt_ann(1, [g, g]), bboxes=[[5, 5, 20, 20]])
+    with pytest.raises(HQVISInputError, match='bboxes'):
+        evaluate_hqvis(_gt([ann]), [])
+    bad = dict(_gt_ann(1, [g, g]))
+    bad['segmentations'] = [g, dict(g, counts=g['counts'][:-2])]
+    with pytest.raises(HQVISInputError, match='frame 1: "counts" is not a'):
+        evaluate_hqvis(_gt([bad]), [])
+
+
+def _py_rle_counts(s):
+    """pycocotools' rleFrString written out, with the checks it lacks:
+    returns the runs, or None for a string that is not complete RLE."""
+    runs, p = [], 0
+    while p < len(s):
+        x = k = 0
+        more = True
+        while more:
+            if p >= len(s):
+                return None  # the last count never ends
+            c = ord(s[p]) - 48
+            if not 0 <= c < 64:
+                return None
+            x |= (c & 0x1f) << 5 * k
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                x |= -1 << 5 * k
+        if k > 13:
+            return None
+        if len(runs) > 2:
+            x += runs[-2]
+        runs.append(x)
+    return runs
+
+
+def test_rle_string_validity_against_a_direct_parser():
+    from mmvmt.evaluation.functional.rle_crop import valid_rle_strings
+    rng = np.random.default_rng(0)
+    strings, pixels = [], []
+    for _ in range(60):  # real encodings, and damaged copies of them
+        h, w = rng.integers(1, 30, size=2)
+        m = (rng.random((h, w)) < rng.random()).astype(np.uint8)
+        good = mask_utils.encode(np.asfortranarray(m))['counts']
+        cut = good[:rng.integers(0, len(good))]
+        flipped = bytearray(good)
+        flipped[rng.integers(0, len(good))] = rng.integers(40, 120)
+        strings += [good, cut, bytes(flipped)]
+        pixels += [h * w] * 3
+    for _ in range(60):  # random strings over the alphabet and beyond it
+        n = rng.integers(1, 12)
+        strings.append(bytes(rng.integers(46, 114, size=n).tolist()))
+        pixels.append(int(rng.integers(1, 900)))
+    strings.append(b'0' * 3 + b'o' * 20 + b'0')  # a 21-chunk count
+    pixels.append(5)
+    got = valid_rle_strings(strings, np.array(pixels))
+    expected = []
+    for s, n in zip(strings, pixels):
+        runs = _py_rle_counts(s.decode('latin1'))
+        expected.append(runs is not None and len(runs) > 0
+                        and min(runs) >= 0 and sum(runs) == n)
+    assert got.tolist() == expected
+    assert 60 <= sum(expected) < len(expected)  # both kinds present
 
 
 def test_bad_gt_raises():
@@ -196,4 +282,16 @@ def test_cli_malformed_json_writes_nothing(tmp_path):
         capture_output=True, text=True)
     assert proc.returncode == 2
     assert 'not valid JSON' in proc.stderr
+    assert not out.exists()
+    # garbage RLE counts used to be scored silently and --out written
+    g = _rect(40, 60, 5, 25, 5, 25)
+    gt.write_text(json.dumps(_gt([_gt_ann(1, [g, g])])))
+    bad.write_text(json.dumps([dict(video_id=1, category_id=1, score=0.5,
+                                    segmentations=[dict(g, counts='zzzz'),
+                                                   g])]))
+    proc = subprocess.run(
+        [sys.executable, CLI, str(gt), str(bad), '--out', str(out)],
+        capture_output=True, text=True)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert 'not a valid COCO RLE' in proc.stderr
     assert not out.exists()

@@ -34,3 +34,31 @@ def test_sparse_deform_attn_equals_grid_sample(shapes, num_queries):
     got = deform_attn_sparse(value, shapes, loc, weights)
     assert got.shape == (bs, num_queries, heads * dims)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_cuda_without_mmcv_kernel_uses_pytorch_path(monkeypatch):
+    """A missing CUDA kernel (simulated: this mmcv has none on a CPU
+    machine anyway) sends CUDA tensors to mmcv's PyTorch path; the probe
+    runs and logs once."""
+    from mmvmt.models.layers import ms_deform_attn as mod
+    probes, logs = [], []
+    monkeypatch.setattr(mod, 'mmcv_has_cuda_ops',
+                        lambda: probes.append(1) or False)
+    monkeypatch.setattr(mod, 'print_log',
+                        lambda msg, **kw: logs.append(msg))
+    mod.cuda_kernel_available.cache_clear()
+    try:
+        for grad in (True, False, False):
+            assert mod.select_deform_attn_impl(True, grad) == 'pytorch'
+        assert len(probes) == 1 and len(logs) == 1
+        assert 'without CUDA ops' in logs[0]
+        # CPU choices do not depend on the kernel
+        assert mod.select_deform_attn_impl(False, True) == 'pytorch'
+        assert mod.select_deform_attn_impl(False, False) == 'sparse'
+        # with the kernel, CUDA tensors use it (and nothing is logged)
+        mod.cuda_kernel_available.cache_clear()
+        monkeypatch.setattr(mod, 'mmcv_has_cuda_ops', lambda: True)
+        assert mod.select_deform_attn_impl(True, False) == 'mmcv_cuda'
+        assert len(logs) == 1
+    finally:
+        mod.cuda_kernel_available.cache_clear()

@@ -48,7 +48,9 @@ def test_overfit_one_clip():
     model = toy_model()
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     first = None
-    for _ in range(40):
+    # 60 steps: at 40 one of the four objects sat at IoU 0.47-0.50 on some
+    # CPUs (float summation order), at 60 all are >= 0.56
+    for _ in range(60):
         loss = sum(model.loss(inputs, samples).values())
         first = loss.item() if first is None else first
         optim.zero_grad()

@@ -7,37 +7,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
-from torch import nn
-from torch.utils.data import Dataset
 
 import mmvmt  # noqa: F401  (installs the allow-list)
 from mmvmt.utils import UnsafeCheckpointError
-
-
-class TinyData(Dataset):
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        x = torch.full((2, ), float(idx))
-        return dict(inputs=x, target=x.sum().reshape(1))
-
-
-class TinyModel(BaseModel):
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(2, 1)
-
-    def forward(self, inputs, target, mode='tensor'):
-        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
-        target = torch.stack(target) if isinstance(target, list) else target
-        loss = ((self.fc(inputs) - target)**2).mean()
-        return dict(loss=loss) if mode == 'loss' else [loss]
+from ..tiny_runner import TinyData, TinyModel
 
 
 def make_runner(work_dir, max_iters, resume=False):
@@ -114,3 +89,31 @@ def test_numpy_payloads_load(tmp_path):
     torch.save({'a': np.arange(3), 'b': np.float64(2.5)}, path)
     data = torch.load(path)
     assert data['b'] == 2.5 and data['a'].tolist() == [0, 1, 2]
+
+
+def test_empty_arrays_and_unused_history_buffer_load(tmp_path):
+    """Protocol 2 writes the empty data of an empty array as a
+    ``builtins.bytes()`` call; a never-updated HistoryBuffer holds two."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    from mmvmt.utils.safe_load import _empty_bytes, load_checkpoint_file
+    path = str(tmp_path / 'empty.pth')
+    torch.save({'hub': HistoryBuffer(), 'e': np.zeros((0, 3))}, path)
+    data = load_checkpoint_file(path)
+    assert data['e'].shape == (0, 3) and len(data['hub']._log_history) == 0
+    with pytest.raises(TypeError):
+        _empty_bytes(10 ** 9)  # only the argument-less call is allowed
+
+
+@pytest.mark.parametrize('version,safe', [
+    ('2.13.0+cpu', True), ('2.6.0', True), ('2.6.1+cu124', True),
+    ('2.5.1', False), ('2.6.0a0+git1234', False), ('1.13.1', False)])
+def test_torch_version_decision(version, safe):
+    from mmvmt.utils.safe_load import (UnsafeTorchError, require_safe_torch,
+                                       torch_version_is_safe)
+    assert torch_version_is_safe(version) is safe
+    if safe:
+        require_safe_torch(version)
+    else:
+        with pytest.raises(UnsafeTorchError, match='torch>=2.6'):
+            require_safe_torch(version)

@@ -14,6 +14,7 @@ heads), ``mask_heads`` (mask features and the three dynamic heads),
 ``torch.cuda.max_memory_allocated`` (GPU).
 """
 import argparse
+import sys
 import resource
 import time
 from collections import defaultdict
@@ -25,7 +26,9 @@ from mmengine.config import Config
 
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.atomic_io import check_out_dir
 from mmvmt.utils.cli import load_weights_strict, report_json
+from mmvmt.utils.cli_errors import run_cli
 
 STAGES = ('backbone', 'encoder', 'decoder', 'mask_heads', 'refinement',
           'fusion')
@@ -106,6 +109,8 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='write the numbers to this json')
     args = parser.parse_args()
+    if args.out:
+        check_out_dir(args.out)  # before the measurement, not after
     register_all_modules()
     device = torch.device(args.device)
     cfg = Config.fromfile(args.config)
@@ -149,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

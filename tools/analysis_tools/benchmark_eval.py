@@ -15,11 +15,14 @@ with ``--ref-time``, the speed-up against that reference time.
 import argparse
 import cProfile
 import pstats
+import sys
 import time
 import warnings
 
 from mmvmt.evaluation.functional import HQVISEvaluator
+from mmvmt.utils.atomic_io import check_out_dir
 from mmvmt.utils.cli import report_json
+from mmvmt.utils.cli_errors import run_cli
 
 
 def run_once(gt: str, results: str, workers: int) -> dict:
@@ -69,6 +72,8 @@ def main() -> None:
     parser.add_argument('--ref-time', type=float, help='reference seconds')
     parser.add_argument('--out', help='write the numbers to this json')
     args = parser.parse_args()
+    if args.out:
+        check_out_dir(args.out)  # before the measurement, not after
     warnings.simplefilter('ignore')
     runs = [run_once(args.gt, args.results, args.workers)
             for _ in range(args.repeat)]
@@ -84,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -13,6 +13,7 @@ the same object has the same colour in every frame.
 import argparse
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
@@ -20,6 +21,8 @@ from mmengine.config import Config
 
 from mmvmt.registry import DATASETS
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.atomic_io import imwrite_atomic
+from mmvmt.utils.cli_errors import CLIError, run_cli
 from mmvmt.visualization import id_colour as rgb_id_colour
 
 
@@ -62,6 +65,8 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     register_all_modules()
+    if not osp.isfile(args.config):
+        raise CLIError(f'config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
     np.random.seed(args.seed)
     import random
@@ -73,10 +78,10 @@ def main() -> None:
         item = dataset[i]
         image = render_clip(item['inputs'], item['data_samples'], classes)
         path = osp.join(args.output_dir, f'clip_{i:03d}.png')
-        cv2.imwrite(path, image)
+        imwrite_atomic(path, image)
     print(f'{min(args.num_clips, len(dataset))} clips rendered to '
           f'{args.output_dir}')
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -7,15 +7,12 @@ Example::
         --iou-types segm boundary --out metrics.json --workers 2
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
-import tempfile
 import warnings
 
-from mmvmt.evaluation.functional import (STAT_NAMES, HQVISEvaluator,
-                                         HQVISInputError)
+from mmvmt.evaluation.functional import STAT_NAMES, HQVISEvaluator
+from mmvmt.utils.atomic_io import check_out_dir, dump_json_atomic
+from mmvmt.utils.cli_errors import run_cli
 
 _ROWS = [('Average Precision', 'AP', '0.50:0.95', 'all', 100),
          ('Average Precision', 'AP', '0.50', 'all', 100),
@@ -39,21 +36,6 @@ def format_table(title: str, stats: dict) -> str:
                      f'area={area:>6s} | maxDets={dets:>3d} ] = '
                      f'{stats[name]:0.3f}')
     return '\n'.join(lines)
-
-
-def write_json_atomic(obj: dict, path: str) -> None:
-    """Write JSON through a temporary file so no half file is left."""
-    out_dir = osp.dirname(osp.abspath(path))
-    if not osp.isdir(out_dir):
-        raise HQVISInputError(f'output directory does not exist: {out_dir}')
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -83,26 +65,23 @@ def main(argv=None) -> int:
     names = {'segm': 'mask', 'boundary': 'boundary'}
     titles = {'segm': 'Tube-Mask AP (segm)',
               'boundary': 'Tube-Boundary AP (boundary)'}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('always')
-            evaluator = HQVISEvaluator(
-                args.gt, args.results, workers=args.workers,
-                strict=args.strict)
-            metrics = {}
-            # boundary first, then segm, as the reference script does
-            for iou_type in sorted(args.iou_types, reverse=False):
-                metrics[names[iou_type]] = evaluator.evaluate(iou_type)
-        for iou_type in args.iou_types:
-            print(format_table(titles[iou_type], metrics[names[iou_type]]))
-        if args.out:
-            write_json_atomic(metrics, args.out)
-            print(f'metrics written to {args.out}')
-    except HQVISInputError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    if args.out:
+        check_out_dir(args.out)  # before the work, not after
+    with warnings.catch_warnings():
+        warnings.simplefilter('always')
+        evaluator = HQVISEvaluator(
+            args.gt, args.results, workers=args.workers, strict=args.strict)
+        metrics = {}
+        # boundary first, then segm, as the reference script does
+        for iou_type in sorted(args.iou_types, reverse=False):
+            metrics[names[iou_type]] = evaluator.evaluate(iou_type)
+    for iou_type in args.iou_types:
+        print(format_table(titles[iou_type], metrics[names[iou_type]]))
+    if args.out:
+        dump_json_atomic(metrics, args.out, indent=1)
+        print(f'metrics written to {args.out}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

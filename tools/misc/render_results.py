@@ -12,15 +12,18 @@ in a colour that stays the same across the video, and labelled
 ``class score``.
 """
 import argparse
-import json
 import os
 import os.path as osp
+import sys
 from collections import defaultdict
 
 import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from mmvmt.evaluation.functional.hqvis_data import read_json
+from mmvmt.utils.atomic_io import imwrite_atomic
+from mmvmt.utils.cli_errors import CLIError, run_cli
 from mmvmt.visualization import draw_mask_overlay, id_colour
 
 
@@ -50,9 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     for path in (args.ann_file, args.results):
         if not osp.isfile(path):
-            raise SystemExit(f'error: file not found: {path}')
-    gt = json.load(open(args.ann_file))
-    results = json.load(open(args.results))
+            raise CLIError(f'file not found: {path}')
+    gt = read_json(args.ann_file, 'annotation')
+    results = read_json(args.results, 'results')
     names = {c['id']: c['name'] for c in gt['categories']}
     by_video = defaultdict(list)
     for res in results:
@@ -65,14 +68,14 @@ def main() -> None:
         for t, name in enumerate(video['file_names']):
             img = cv2.imread(osp.join(args.data_root, 'JPEGImages', name))
             if img is None:
-                raise SystemExit(f'error: cannot read frame {name}')
+                raise CLIError(f'cannot read frame {name}')
             draw_frame(img, by_video[video['id']], t, names)
             frames.append(img)
         out = osp.join(args.out_dir, f'video_{video["id"]}.png')
-        cv2.imwrite(out, np.concatenate(frames, 1))
+        imwrite_atomic(out, np.concatenate(frames, 1))
         written.append(out)
     print(f'{len(written)} overlay images written to {args.out_dir}')
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -7,9 +7,14 @@ Example::
     python tools/misc/results_as_gt.py valid.json results.json gt.json
 """
 import argparse
-import json
+import sys
 
 import pycocotools.mask as mask_utils
+
+from mmvmt.evaluation.functional import HQVISInputError
+from mmvmt.evaluation.functional.hqvis_data import read_json
+from mmvmt.utils.atomic_io import dump_json_atomic
+from mmvmt.utils.cli_errors import run_cli
 
 
 def main() -> None:
@@ -18,30 +23,36 @@ def main() -> None:
     parser.add_argument('results', help='result list to use as GT')
     parser.add_argument('out', help='GT json to write')
     args = parser.parse_args()
-    with open(args.videos) as f:
-        gt = json.load(f)
-    with open(args.results) as f:
-        results = json.load(f)
+    gt = read_json(args.videos, 'videos')
+    results = read_json(args.results, 'results')
+    if not isinstance(gt, dict) or not isinstance(results, list):
+        raise HQVISInputError('expected a videos json object and a result '
+                              'list')
     anns = []
     for i, res in enumerate(results):
-        areas = [
-            None if s is None else int(
-                mask_utils.area(
-                    dict(size=s['size'], counts=s['counts'].encode())))
-            for s in res['segmentations']
-        ]
-        anns.append(
-            dict(
-                id=i + 1,
-                video_id=res['video_id'],
-                category_id=res['category_id'],
-                iscrowd=0,
-                segmentations=res['segmentations'],
-                areas=areas))
+        try:
+            areas = [
+                None if s is None else int(
+                    mask_utils.area(
+                        dict(size=s['size'], counts=s['counts'].encode())))
+                for s in res['segmentations']
+            ]
+            anns.append(
+                dict(
+                    id=i + 1,
+                    video_id=res['video_id'],
+                    category_id=res['category_id'],
+                    iscrowd=0,
+                    segmentations=res['segmentations'],
+                    areas=areas))
+        except (KeyError, TypeError, AttributeError) as err:
+            raise HQVISInputError(
+                f'result #{i} is not a YouTube-VIS result tube (compressed '
+                f'RLE segmentations, video_id, category_id): '
+                f'{type(err).__name__}: {err}') from None
     gt['annotations'] = anns
-    with open(args.out, 'w') as f:
-        json.dump(gt, f)
+    dump_json_atomic(gt, args.out)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -10,30 +10,28 @@ The output is a slim checkpoint ``{'state_dict': ..., 'meta': ...}`` that
 loads with torch's default ``weights_only=True``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 import torch
 
 from mmvmt.models.utils import ARCHS, convert_vmt_state_dict, detect_arch
+from mmvmt.utils.atomic_io import atomic_outputs
+from mmvmt.utils.cli_errors import CLIError, run_cli
+from mmvmt.utils.safe_load import load_checkpoint_file
 
 
 def load_released(path: str) -> dict:
     """Load ``{'model': state_dict}`` (plain tensors) safely."""
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise SystemExit(f'error: checkpoint not found: {path}')
-    except Exception as err:  # unpickling / zip errors
-        raise SystemExit(f'error: cannot read {path} as a weights-only '
-                         f'torch checkpoint: {err}')
+    if not osp.isfile(path):
+        raise CLIError(f'checkpoint not found: {path}')
+    ckpt = load_checkpoint_file(path, map_location='cpu')
     if isinstance(ckpt, dict) and 'model' in ckpt:
         ckpt = ckpt['model']
     if not isinstance(ckpt, dict) or not all(
             isinstance(v, torch.Tensor) for v in ckpt.values()):
-        raise SystemExit(f'error: {path} holds no VMT state dict '
-                         "(expected {'model': {name: tensor}})")
+        raise CLIError(f'{path} holds no VMT state dict '
+                       "(expected {'model': {name: tensor}})")
     return ckpt
 
 
@@ -47,26 +45,19 @@ def main(argv=None) -> int:
     state_dict = load_released(args.src)
     arch = args.arch or detect_arch(state_dict)
     if args.arch and detect_arch(state_dict) != args.arch:
-        raise SystemExit(f'error: {args.src} looks like a '
-                         f'{detect_arch(state_dict)} checkpoint, not '
-                         f'{args.arch}')
+        raise CLIError(f'{args.src} looks like a '
+                       f'{detect_arch(state_dict)} checkpoint, not '
+                       f'{args.arch}')
     converted, dropped, unmapped = convert_vmt_state_dict(
         state_dict, arch, log=print)
     if unmapped:
-        print(f'error: {len(unmapped)} keys were not mapped:',
-              file=sys.stderr)
-        for key in unmapped:
-            print(f'  {key}', file=sys.stderr)
-        return 1
-    out_dir = osp.dirname(osp.abspath(args.dst))
-    if not osp.isdir(out_dir):
-        raise SystemExit(f'error: output directory does not exist: '
-                         f'{out_dir}')
-    tmp = args.dst + '.tmp'
-    torch.save(
-        dict(state_dict=converted,
-             meta=dict(arch=arch, source=osp.basename(args.src))), tmp)
-    os.replace(tmp, args.dst)
+        raise CLIError(f'{len(unmapped)} keys of {args.src} have no mmvmt '
+                       f'name for {arch} (not a released VMT checkpoint?), '
+                       f'e.g. {unmapped[:5]}')
+    with atomic_outputs(args.dst) as (tmp, ):
+        torch.save(
+            dict(state_dict=converted,
+                 meta=dict(arch=arch, source=osp.basename(args.src))), tmp)
     print(f'{arch}: {len(state_dict)} released keys -> {len(converted)} '
           f'mmvmt keys ({len(dropped)} dropped on purpose, 0 unmapped); '
           f'written to {args.dst}')
@@ -74,4 +65,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -12,7 +12,7 @@ test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(
-                type='LoadImageFromFile',
+                type='LoadFrameFromFile',
                 imdecode_backend='pillow',
                 backend_args=backend_args),
             dict(

@@ -70,7 +70,7 @@ load_frames = dict(
     type='TransformBroadcaster',
     share_random_params=True,
     transforms=[
-        dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+        dict(type='LoadFrameFromFile', backend_args={{_base_.backend_args}}),
         dict(type='LoadTrackAnnotations', with_mask=True),
     ])
 video_train_pipeline = [

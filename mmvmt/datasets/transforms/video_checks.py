@@ -6,9 +6,10 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmvmt.registry import TRANSFORMS
+from mmvmt.utils.cli_errors import UserInputError
 
 
-class VideoFormatError(ValueError):
+class VideoFormatError(ValueError, UserInputError):
     """A clip that the model cannot take, with the reason."""
 
 

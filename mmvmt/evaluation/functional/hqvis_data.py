@@ -18,8 +18,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from mmvmt.utils.cli_errors import UserInputError
+from .rle_crop import valid_rle_strings
 
-class HQVISInputError(ValueError):
+
+class HQVISInputError(ValueError, UserInputError):
     """A GT or result file that cannot be evaluated."""
 
 
@@ -91,11 +94,14 @@ def _require(obj: dict, key: str, where: str) -> Any:
     return obj[key]
 
 
-def _to_rle(seg: Any, h: int, w: int, where: str) -> Optional[dict]:
+def _to_rle(seg: Any, h: int, w: int, where: str,
+            given: List[Tuple[dict, str]]) -> Optional[dict]:
     """Convert one frame's segmentation to compressed RLE (None if absent).
 
     Polygons and uncompressed RLEs are converted with pycocotools exactly as
-    the reference's ``annToRLE`` does (polygons at the video size).
+    the reference's ``annToRLE`` does (polygons at the video size). RLEs
+    given with string ``counts`` are appended to ``given`` with ``where``,
+    to be checked by :func:`_check_given_rles`.
     """
     if not seg:  # None, {} and [] are absent frames in the reference
         return None
@@ -108,12 +114,34 @@ def _to_rle(seg: Any, h: int, w: int, where: str) -> Optional[dict]:
             counts = seg['counts']
             if isinstance(counts, str):
                 counts = counts.encode('ascii')
-            return {'size': list(seg['size']), 'counts': counts}
+            rle = {'size': list(seg['size']), 'counts': counts}
+            given.append((rle, where))
+            return rle
     except Exception as err:  # pycocotools raises plain Exceptions
         raise HQVISInputError(f'{where}: cannot decode segmentation: {err}')
     raise HQVISInputError(
         f'{where}: segmentation must be an RLE dict, a polygon list or null, '
         f'got {type(seg).__name__}')
+
+
+def _check_given_rles(given: List[Tuple[dict, str]]) -> None:
+    """Reject RLE strings that are not valid COCO RLE of their size (one
+    batched check; pycocotools would decode them into arbitrary masks)."""
+    if not given:
+        return
+    try:
+        strings = [rle['counts'] for rle, _ in given]
+        pixels = [int(rle['size'][0]) * int(rle['size'][1])
+                  for rle, _ in given]
+    except (TypeError, ValueError, IndexError, UnicodeEncodeError):
+        raise HQVISInputError('an RLE has a size that is not [height, '
+                              'width] or non-ASCII counts') from None
+    bad = np.flatnonzero(~valid_rle_strings(strings, np.array(pixels)))
+    if bad.size:
+        rle, where = given[bad[0]]
+        raise HQVISInputError(
+            f'{where}: "counts" is not a valid COCO RLE of size '
+            f'{rle["size"]} ({bad.size} such frame(s) in the file)')
 
 
 def _avg_area(areas: Sequence[Any]) -> float:
@@ -147,7 +175,15 @@ def load_gt(gt_json: Union[str, dict]) -> Tuple[dict, List[Tube]]:
     videos = {}
     for vid in _require(gt, 'videos', 'GT'):
         vid_id = _require(vid, 'id', 'GT video')
+        if vid_id in videos:
+            raise HQVISInputError(f'GT lists video id {vid_id} twice')
+        for key in ('height', 'width'):
+            size = _require(vid, key, f'GT video {vid_id}')
+            if not isinstance(size, int) or size <= 0:
+                raise HQVISInputError(f'GT video {vid_id}: "{key}" must be '
+                                      f'a positive integer, got {size!r}')
         videos[vid_id] = vid
+    given: List[Tuple[dict, str]] = []
     cats = [_require(c, 'id', 'GT category') for c in
             _require(gt, 'categories', 'GT')]
     tubes = []
@@ -157,18 +193,26 @@ def load_gt(gt_json: Union[str, dict]) -> Tuple[dict, List[Tube]]:
         if vid_id not in videos:
             raise HQVISInputError(f'{where}: unknown video_id {vid_id}')
         video = videos[vid_id]
-        h = _require(video, 'height', f'GT video {vid_id}')
-        w = _require(video, 'width', f'GT video {vid_id}')
+        h, w = video['height'], video['width']
         segs = _require(ann, 'segmentations', where)
+        length = len(video['file_names']) if 'file_names' in video \
+            else video.get('length', len(segs))
+        bboxes = ann.get('bboxes')
+        if bboxes is not None and (not isinstance(bboxes, list)
+                                   or len(bboxes) < length):
+            raise HQVISInputError(
+                f'{where}: "bboxes" must list one entry per frame of video '
+                f'{vid_id} ({length}), got '
+                f'{len(bboxes) if isinstance(bboxes, list) else bboxes!r}')
         areas = _require(ann, 'areas', where)
         iscrowd = _require(ann, 'iscrowd', where)
-        rles = [_to_rle(s, h, w, f'{where} frame {t}')
+        rles = [_to_rle(s, h, w, f'{where} frame {t}', given)
                 for t, s in enumerate(segs)]
         # REFERENCE QUIRK: boundaries are extracted from
         # `segmentations_refined` when present; the IoU uses `segmentations`.
         refined = ann.get('segmentations_refined')
         brles = rles if refined is None else [
-            _to_rle(s, h, w, f'{where} refined frame {t}')
+            _to_rle(s, h, w, f'{where} refined frame {t}', given)
             for t, s in enumerate(refined)
         ]
         null_size = ((ann['height'], ann['width'])
@@ -187,6 +231,7 @@ def load_gt(gt_json: Union[str, dict]) -> Tuple[dict, List[Tube]]:
                 areas=_rle_areas(rles),
                 boundary_rles=brles,
                 null_size=null_size))
+    _check_given_rles(given)
     return {'videos': videos, 'cat_ids': sorted(set(cats))}, tubes
 
 
@@ -214,6 +259,7 @@ def load_results(results_json: Union[str, list], videos: dict,
         warnings.warn('the result list is empty: every AP is 0')
     cat_set = set(cat_ids)
     unknown_cats, bad_len, bad_size = set(), [], []
+    given: List[Tuple[dict, str]] = []
     tubes = []
     for i, res in enumerate(results):
         where = f'result #{i} (video {res.get("video_id", "?")})' \
@@ -241,7 +287,7 @@ def load_results(results_json: Union[str, list], videos: dict,
                 raise HQVISInputError(
                     f'{where} frame {t}: result frames must be compressed '
                     'RLE dicts with string counts, or null')
-            rle = _to_rle(seg, h, w, f'{where} frame {t}')
+            rle = _to_rle(seg, h, w, f'{where} frame {t}', given)
             if rle is not None and list(rle['size']) != [h, w]:
                 bad_size.append(f'{where} frame {t}: RLE size {rle["size"]}'
                                 f' != video size {[h, w]}')
@@ -268,6 +314,7 @@ def load_results(results_json: Union[str, list], videos: dict,
                 areas=areas,
                 boundary_rles=rles,
                 null_size=null_size))
+    _check_given_rles(given)
     problems = []
     if unknown_cats:
         problems.append(f'results use category ids {sorted(unknown_cats)} '

@@ -89,6 +89,51 @@ def rle_counts_many(
     return vals, owner, local
 
 
+def valid_rle_strings(strings: Sequence[bytes],
+                      pixels: np.ndarray) -> np.ndarray:
+    """Which strings are complete compressed COCO RLEs of their frame.
+
+    A string is valid when every character is a 6-bit chunk (``'0'`` to
+    ``'o'``), it ends with the last chunk of a count, no count has more
+    than 13 chunks (65 bits), every decoded run is >= 0 and the runs add up
+    to the frame's pixel count. pycocotools decodes any string without
+    these checks.
+
+    Args:
+        strings (Sequence[bytes]): ``counts`` fields (ASCII).
+        pixels (np.ndarray): (n,) int64 ``height * width`` of each frame.
+
+    Returns:
+        np.ndarray: (n,) bool.
+    """
+    n = len(strings)
+    pixels = np.asarray(pixels, dtype=np.int64)
+    lengths = np.fromiter(map(len, strings), np.int64, n)
+    ok = lengths > 0
+    data = np.frombuffer(b''.join(strings), dtype=np.uint8)
+    owner = np.repeat(np.arange(n), lengths)
+    ok[owner[(data < 48) | (data > 111)]] = False
+    last = np.cumsum(lengths) - 1
+    ok[ok] = data[last[ok]] < 48 + 0x20
+    sel = np.flatnonzero(ok)
+    if sel.size:
+        chunks = np.frombuffer(b''.join(strings[i] for i in sel),
+                               dtype=np.uint8) - np.uint8(48)
+        ends = np.flatnonzero(chunks < 0x20)
+        sub_owner = np.repeat(np.arange(sel.size), lengths[sel])[ends]
+        too_long = np.diff(ends, prepend=-1) > 13
+        ok[sel[np.unique(sub_owner[too_long])]] = False
+    sel = np.flatnonzero(ok)
+    if sel.size:
+        runs, run_owner, _ = rle_counts_many([strings[i] for i in sel])
+        negative = np.bincount(run_owner, runs < 0, minlength=sel.size)
+        total = np.bincount(run_owner, runs.astype(np.float64),
+                            minlength=sel.size)
+        ok[sel] = (negative == 0) & (total == pixels[sel])
+    ok[(lengths == 0) & (pixels == 0)] = True
+    return ok
+
+
 def rle_counts(counts: bytes) -> np.ndarray:
     """Uncompressed run lengths of one compressed COCO RLE string.
 

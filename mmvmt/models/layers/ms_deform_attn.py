@@ -6,9 +6,12 @@ samples every level with ``grid_sample`` and stacks all samples before the
 weighted sum. Here, without autograd, the bilinear sampling and the
 attention-weighted sum are one sparse matrix (CSR, 4 corners x levels x
 points non-zeros per query and head) times the value matrix, which is the
-same sum computed in one pass. With autograd or on CUDA mmcv's paths are
-used.
+same sum computed in one pass. With autograd mmcv's PyTorch path is used;
+on CUDA mmcv's kernel, or, when the installed mmcv was compiled without
+CUDA ops, mmcv's PyTorch path (:func:`select_deform_attn_impl`).
 """
+import functools
+import logging
 import warnings
 from typing import List, Optional, Sequence, Tuple
 
@@ -18,6 +21,7 @@ from mmcv.ops.multi_scale_deform_attn import (
     MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
 from mmdet.models.layers import (DeformableDetrTransformerEncoder,
                                  DeformableDetrTransformerEncoderLayer)
+from mmengine.logging import print_log
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
@@ -114,6 +118,48 @@ def deform_attn_sparse(value: Tensor, spatial_shapes: Sequence[Tuple[int,
         bs, num_queries, heads * dims)
 
 
+def mmcv_has_cuda_ops() -> bool:
+    """Whether the installed mmcv was compiled with its CUDA ops."""
+    from mmcv.ops import get_compiling_cuda_version
+    return get_compiling_cuda_version() != 'not available'
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_kernel_available() -> bool:
+    """Whether CUDA tensors can use mmcv's deformable attention kernel.
+
+    Decided once per process (the first time a CUDA tensor is seen) and
+    logged once when the kernel is missing; ``cache_clear()`` resets it.
+    """
+    available = mmcv_has_cuda_ops()
+    if not available:
+        print_log(
+            'mmcv was compiled without CUDA ops: multi-scale deformable '
+            'attention runs mmcv\'s pure-PyTorch implementation on CUDA '
+            '(slower, same results; rebuild mmcv with FORCE_CUDA=1 for the '
+            'kernel, see docs/get_started.md)',
+            logger='current',
+            level=logging.WARNING)
+    return available
+
+
+def select_deform_attn_impl(is_cuda: bool, grad_enabled: bool) -> str:
+    """Which implementation of deformable attention a call uses.
+
+    Args:
+        is_cuda (bool): Whether the values are CUDA tensors.
+        grad_enabled (bool): Whether autograd is recording.
+
+    Returns:
+        str: ``'mmcv_cuda'`` (mmcv's kernel), ``'pytorch'`` (mmcv's
+        ``grid_sample`` implementation: training on CPU, or CUDA without the
+        kernel) or ``'sparse'`` (:func:`deform_attn_sparse`, CPU inference).
+    """
+    if is_cuda:
+        return 'mmcv_cuda' if cuda_kernel_available() else 'pytorch'
+    return 'pytorch' if grad_enabled else 'sparse'
+
+
 class DeformSampleMixin:
     """Offsets, attention weights and sampling shared by the encoder's
     attention and SeqFormer's cross-attention."""
@@ -177,11 +223,12 @@ class DeformSampleMixin:
         else:
             raise ValueError('reference_points must end in 2 or 4, got '
                              f'{reference_points.shape[-1]}')
-        if value.is_cuda:
+        impl = select_deform_attn_impl(value.is_cuda, torch.is_grad_enabled())
+        if impl == 'mmcv_cuda':
             return MultiScaleDeformableAttnFunction.apply(
                 value, spatial_shapes, level_start_index, locations, weights,
                 self.im2col_step)
-        if torch.is_grad_enabled():
+        if impl == 'pytorch':
             return multi_scale_deformable_attn_pytorch(
                 value, spatial_shapes, locations, weights)
         shapes: List[Tuple[int, int]] = [
