@@ -43,7 +43,8 @@ model = dict(
         c2_channels=64,
         refine_head=dict(
             feedforward_channels=256, dropout=0.0, max_points=3000)),
-    criterion=dict(mask_absent=True),  # absent frames masked out
+    # absent frames out of the box cost and losses (our choice)
+    train_cfg=dict(mask_absent=True),
     test_cfg=dict(num_select=10))
 
 train_pipeline = [

@@ -12,13 +12,28 @@ from .test_vmt import small_model
 def test_tube_costs():
     pred = InstanceData(bboxes=torch.tensor([[[0.5, 0.5, 0.2, 0.2],
                                               [0.6, 0.5, 0.2, 0.2]]]))
-    gt = InstanceData(
-        bboxes=torch.tensor([[[0.5, 0.5, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0]]]),
-        valid=torch.tensor([[True, False]]))
-    assert TubeL1Cost()(pred, gt).item() == 0.0  # absent frame ignored
-    released = TubeL1Cost(mask_absent=False)(pred, gt).item()
-    assert abs(released - (0.6 + 0.5 + 0.2 + 0.2)) < 1e-6
-    assert abs(TubeGIoUCost()(pred, gt).item() + 1.0) < 1e-6
+    boxes = torch.tensor([[[0.5, 0.5, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0]]])
+    masked = InstanceData(bboxes=boxes, valid=torch.tensor([[True, False]]))
+    every = InstanceData(bboxes=boxes, valid=torch.tensor([[True, True]]))
+    assert TubeL1Cost()(pred, masked).item() == 0.0  # absent frame left out
+    # SeqFormer: torch.cdist (p=2) over the concatenated T x 4 vectors
+    seqformer = (0.6**2 + 0.5**2 + 0.2**2 + 0.2**2)**0.5
+    assert abs(TubeL1Cost()(pred, every).item() - seqformer) < 1e-6
+    assert abs(TubeL1Cost(p=1.0)(pred, every).item() - 1.5) < 1e-6
+    assert abs(TubeGIoUCost()(pred, masked).item() + 1.0) < 1e-6
+    # masked and unmasked agree with torch.cdist on random all-valid tubes
+    gen = torch.Generator().manual_seed(0)
+    p = InstanceData(bboxes=torch.rand(5, 3, 4, generator=gen))
+    g = InstanceData(bboxes=torch.rand(4, 3, 4, generator=gen),
+                     valid=torch.ones(4, 3, dtype=torch.bool))
+    g.valid[0, 1] = False
+    cost = TubeL1Cost()(p, g)
+    ref = torch.cdist(p.bboxes.flatten(1), g.bboxes.flatten(1))
+    torch.testing.assert_close(cost[:, 1:], ref[:, 1:])
+    kept = [0, 2]
+    torch.testing.assert_close(
+        cost[:, 0], torch.cdist(p.bboxes[:, kept].flatten(1),
+                                g.bboxes[:1, kept].flatten(1))[:, 0])
 
 
 def clip_with_gt(num_frames=2, height=64, width=96, with_gt=True):
@@ -46,17 +61,17 @@ def clip_with_gt(num_frames=2, height=64, width=96, with_gt=True):
 
 
 def toy_model():
-    """The small test model with the toy config's criterion."""
+    """The small test model (42 logits, label offset 1) with the toy
+    config's handling of absent frames."""
     import os.path as osp
 
     from mmengine.config import Config
 
-    from mmvmt.registry import MODELS
     from ..conftest import ROOT
     model = small_model()
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'vmt',
                                    'vmt_r18_toy.py'))
-    model.criterion = MODELS.build(cfg.model.criterion)
+    model.train_cfg.update(mask_absent=cfg.model.train_cfg.mask_absent)
     return model.train()
 
 

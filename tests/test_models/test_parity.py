@@ -120,7 +120,8 @@ def run_in_process(case, ckpt):
         out = model.forward_clip(frames, 1)
         query_ids, pair_q, pair_c, pair_s = model.bbox_head.select_instances(
             out['all_cls'][-1][0])
-        masks = model.forward_masks(out, frames, 0, query_ids)
+        masks = model.forward_mask_branch(out, frames, 0, query_ids,
+                                          tuple(frames.shape[-2:]))
     return frames, out, query_ids, (pair_q, pair_c, pair_s), masks
 
 

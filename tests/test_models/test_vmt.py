@@ -56,7 +56,8 @@ def test_forward_shapes(size):
         assert out['all_boxes'].shape == (2, 1, 2, 20, 4)
         assert out['hs_box'].shape == (2, 1, 2, 20, 256)
         qids = torch.tensor([1, 5, 7])
-        masks = model.forward_masks(out, frames, 0, qids)
+        masks = model.forward_mask_branch(out, frames, 0, qids,
+                                          tuple(frames.shape[-2:]))
     s2 = (-(-height // 2), -(-width // 2))
     s4 = (-(-s2[0] // 2), -(-s2[1] // 2))
     s8 = (-(-s4[0] // 2), -(-s4[1] // 2))

@@ -136,7 +136,8 @@ def main() -> None:
                 out = model.forward_clip(frames, 1)
                 qids = model.bbox_head.select_instances(
                     out['all_cls'][-1][0], model.test_cfg['num_select'])[0]
-                model.forward_masks(out, frames, 0, qids)
+                model.forward_mask_branch(out, frames, 0, qids,
+                                          tuple(frames.shape[-2:]))
             times = dict(timer.times)
             times['mask_heads'] = times.pop('mask_head_total') - \
                 times['refinement'] - times['fusion']

@@ -1,6 +1,6 @@
 # Copyright (c) mmvmt contributors.
 """Per-frame predictions -> YouTube-VIS result tubes (one per track id)."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -28,11 +28,16 @@ class TubeCollector:
     Args:
         num_frames (int): Video length (``segmentations`` length).
         video_id (int): ``video_id`` written in every result.
+        cat_ids (Sequence[int], optional): Category id of each 0-based
+            label (the dataset's ``cat_ids``). Defaults to None: label + 1,
+            the YouTube-VIS numbering of the full class list.
     """
 
-    def __init__(self, num_frames: int, video_id: int = 0):
+    def __init__(self, num_frames: int, video_id: int = 0,
+                 cat_ids: Optional[Sequence[int]] = None):
         self.num_frames = num_frames
         self.video_id = video_id
+        self.cat_ids = None if cat_ids is None else list(cat_ids)
         self.tubes: Dict[int, dict] = {}
 
     def add(self, frame_id: int, pred: InstanceData) -> None:
@@ -56,7 +61,8 @@ class TubeCollector:
         """YouTube-VIS results in score order (as the released writer).
 
         A tube's score is the mean of its frames' scores and its category
-        the most frequent label (+1); frames without the track are None.
+        that of the most frequent label (``cat_ids[label]``, or label + 1);
+        frames without the track are None.
 
         Args:
             null_score_thr (float, optional): Tubes scoring below it get
@@ -65,6 +71,7 @@ class TubeCollector:
         """
         results = []
         for tube in self.tubes.values():
+            label = int(np.bincount(np.array(tube['labels'])).argmax())
             score = float(np.mean(tube['scores']))
             segs = [tube['segs'].get(t) for t in range(self.num_frames)]
             if null_score_thr is not None and score < null_score_thr:
@@ -74,8 +81,8 @@ class TubeCollector:
                     video_id=self.video_id,
                     **extra,
                     score=score,
-                    category_id=int(
-                        np.bincount(np.array(tube['labels']) + 1).argmax()),
+                    category_id=label + 1 if self.cat_ids is None else
+                    self.cat_ids[label],
                     segmentations=segs))
         results.sort(key=lambda r: -r['score'])
         return results

@@ -11,7 +11,8 @@ from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmvmt.registry import METRICS
-from ..functional import STAT_NAMES, HQVISEvaluator, TubeCollector
+from ..functional import (STAT_NAMES, HQVISEvaluator, HQVISInputError,
+                          TubeCollector)
 
 _METRIC_NAMES = {'segm': 'mask', 'boundary': 'boundary'}
 
@@ -24,8 +25,12 @@ class HQYTVISMetric(BaseVideoMetric):
     ``pred_track_instances`` (``masks`` (N, H, W) at the original size,
     ``scores``, ``labels`` (0-based), ``instances_id``). Every instance id
     becomes one result tube: its score is the mean of its per-frame scores,
-    its category the most frequent ``label + 1``, and frames without the id
-    are ``None``. Evaluation uses :class:`HQVISEvaluator` against the GT json
+    its category the id of the most frequent label and frames without the id
+    are ``None``. Labels are mapped to category ids as mmdet's
+    ``CocoMetric`` does: through the names of ``dataset_meta['classes']``
+    in the ``ann_file``'s categories (so a dataset restricted to a subset
+    of classes writes the right ids); without ``dataset_meta`` or
+    categories in the file, label ``l`` is category ``l + 1``. Evaluation uses :class:`HQVISEvaluator` against the GT json
     ``ann_file`` (the reference evaluator's semantics); works on HQ-YTVIS and
     YTVIS-2019/2021 files (use ``iou_types=('segm',)`` where boundary AP is
     not wanted).
@@ -70,6 +75,35 @@ class HQYTVISMetric(BaseVideoMetric):
         self.outfile_prefix = outfile_prefix
         self.null_score_thr = null_score_thr
         self.workers = workers
+        self.cat_ids: Optional[List[int]] = None
+
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        """Meta information of the dataset (set by the runner); setting it
+        maps its ``classes`` to the ``ann_file``'s category ids."""
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        self._dataset_meta = dataset_meta
+        self.cat_ids = self._category_ids(dataset_meta)
+
+    def _category_ids(self, dataset_meta: Optional[dict]
+                      ) -> Optional[List[int]]:
+        classes = (dataset_meta or {}).get('classes')
+        if not classes or self.ann_file is None:
+            return None
+        from ..functional.hqvis_data import read_json
+        categories = read_json(self.ann_file, 'annotation').get(
+            'categories') or []
+        name2id = {c['name']: c['id'] for c in categories}
+        if not name2id:
+            return None
+        missing = [c for c in classes if c not in name2id]
+        if missing:
+            raise HQVISInputError(f'{self.ann_file}: classes {missing} of '
+                                  'the dataset are not among its categories')
+        return [name2id[c] for c in classes]
 
     def process_video(self, data_samples: Sequence) -> None:
         """Turn one video's per-frame predictions into YTVIS result tubes.
@@ -83,7 +117,8 @@ class HQYTVISMetric(BaseVideoMetric):
         # frame's file name (the YouTube-VIS video folder name)
         file_name = first.metainfo.get('file_name') or osp.relpath(
             first.metainfo.get('img_path', ''))
-        collector = TubeCollector(num_frames, first.metainfo['video_id'])
+        collector = TubeCollector(num_frames, first.metainfo['video_id'],
+                                  self.cat_ids)
         for t, sample in enumerate(data_samples):
             collector.add(t, sample.pred_track_instances)
         results = collector.results(

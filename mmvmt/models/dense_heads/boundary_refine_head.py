@@ -91,8 +91,9 @@ class BoundaryRefineHead(BaseModule):
     """Transformer over the points of the boundary band.
 
     The features at the band's points (row-major order, at most
-    ``max_points`` per frame; above that a random subset, drawn from a
-    generator seeded with ``seed`` unless permutations are injected) become
+    ``max_points`` per frame; above that a random subset: fresh at every
+    training step, from a generator seeded with ``seed`` at inference,
+    unless permutations are injected) become
     tokens with a 2-D sine positional code of the full map; three post-norm
     encoder layers refine them and the result is added back to the map
     (residual).
@@ -114,7 +115,10 @@ class BoundaryRefineHead(BaseModule):
             other, with a sine code of the frame index added to the
             positions (the paper's spatio-temporal refinement).
             Defaults to False.
-        seed (int): Seed of the point subset above the cap. Defaults to 0.
+        seed (int): Seed of the point subset above the cap at inference
+            (the same subset for the same points; the original draws an
+            unseeded one). In training a fresh subset is drawn from torch's
+            global RNG at every step. Defaults to 0.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -168,7 +172,11 @@ class BoundaryRefineHead(BaseModule):
             # the original permutes here too, which only changes the float
             # summation order of the attention
             return idx
-        if perm is None:
+        if perm is None and self.training:
+            # a fresh subset every training step, from torch's global RNG
+            # (seeded by the runner, saved with the checkpoint)
+            perm = torch.randperm(idx.numel(), device=idx.device)
+        elif perm is None:
             gen = torch.Generator().manual_seed(self.seed)
             perm = torch.randperm(idx.numel(), generator=gen)
         return idx[perm.to(idx.device)[:self.max_points]]

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.models.layers import MLP
 from mmengine.model import BaseModule
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 
@@ -72,6 +72,14 @@ class DynamicMaskHead(BaseModule):
         self.bias_nums = [channels, channels, 1]
         self.num_params = sum(self.weight_nums) + sum(self.bias_nums)
         self.controller = MLP(embed_dims, embed_dims, self.num_params, 3)
+
+    def init_weights(self) -> None:
+        """SeqFormer's controller initialisation: xavier-uniform weights,
+        zero biases."""
+        super().init_weights()
+        for layer in self.controller.layers:
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
     def parse_params(self, params: Tensor) -> Tuple[List[Tensor],
                                                     List[Tensor]]:

@@ -5,7 +5,7 @@ with boundary refinement before the last stage.
 Follows `Video Mask Transfiner <https://arxiv.org/abs/2207.14012>`_
 (released inference code); see ``docs/model.md`` for the exact data flow.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -126,6 +126,7 @@ class VMTMaskHead(BaseModule):
             G4' (T, hires_channels, s4).
         """
         m8, m16, m32 = memory
+        c2 = c2.detach()  # released: no mask gradient reaches C2
         x = F.relu(self.lay3(m32))
         x = F.relu(self.lay4(m16 + _resize(x, m16.shape[-2:])))
         f8 = m8 + _resize(x, m8.shape[-2:])
@@ -215,20 +216,28 @@ class VMTMaskHead(BaseModule):
         return torch.cat(out)
 
     def forward(self,
-                memory: List[Tensor],
+                memory: Optional[List[Tensor]],
                 c2: Tensor,
                 hires: Optional[Tensor],
                 imgs: Tensor,
                 queries: Tensor,
                 centers: Tensor,
                 boxes: Tensor,
-                point_perms: Optional[List[Tensor]] = None
+                point_perms: Optional[List[Tensor]] = None,
+                features: Optional[tuple] = None,
+                valid_ratio: Tuple[float, float] = (1.0, 1.0)
                 ) -> Dict[str, Tensor]:
         """Predict the three mask stages of the selected instances.
 
+        As in the released mask branch, C2 and the stride-2 feature, the
+        reference points of the inc and refine stages and the boxes are
+        detached: mask losses reach the backbone only through the encoder
+        memory, and the boxes and reference points only through the coarse
+        head.
+
         Args:
-            memory (list[Tensor]): Memory at strides 8/16/32, each
-                (num_frames, embed_dims, h, w).
+            memory (list[Tensor], optional): Memory at strides 8/16/32, each
+                (num_frames, embed_dims, h, w); unused with ``features``.
             c2 (Tensor): Stride-4 backbone feature, (T, c2_channels, s4).
             hires (Tensor, optional): Stride-2 feature (the raw ResNet stem
                 conv), (T, hires_channels, s2); None with ``compress_hires``.
@@ -239,6 +248,11 @@ class VMTMaskHead(BaseModule):
             boxes (Tensor): Boxes, (T, n, 4) normalised (cx, cy, w, h).
             point_perms (list[Tensor], optional): Injected point
                 permutations for the refinement cap.
+            features (tuple, optional): :meth:`mask_features` of these
+                frames, if already computed. Defaults to None.
+            valid_ratio (tuple[float]): (w, h) of the image over the padded
+                input; the normalised boxes are drawn in that part of the
+                map. Defaults to (1.0, 1.0) (no padding).
 
         Returns:
             dict[str, Tensor]: ``mask_L8`` (T, n, s8), ``mask_L4``
@@ -247,14 +261,20 @@ class VMTMaskHead(BaseModule):
             ``pred_masks_refine`` (T, n, 2*s2); ``band`` (T, s2) bool.
         """
         num_frames, num_insts = centers.shape[:2]
-        mask8, mask4, g4c = self.mask_features(memory, c2)
+        mask8, mask4, g4c = features if features is not None else \
+            self.mask_features(memory, c2)
         if self.compress_hires:
             hires = self.lay_compress(
-                F.interpolate(c2, scale_factor=2, mode='nearest'))
+                F.interpolate(c2.detach(), scale_factor=2, mode='nearest'))
+        else:
+            hires = hires.detach()
+        coarse_centers, centers = centers, centers.detach()
+        boxes = boxes.detach()
         h4, w4 = mask4.shape[-2:]
         h2, w2 = hires.shape[-2:]
 
-        logit8 = self.coarse_masks(mask8, queries, centers)['mask_L8']
+        logit8 = self.coarse_masks(mask8, queries,
+                                   coarse_centers)['mask_L8']
         inc_in = torch.cat([
             relative_coords(centers, h4, w4, 4),
             _resize(logit8.sigmoid(), (h4, w4))[:, :, None],
@@ -270,7 +290,8 @@ class VMTMaskHead(BaseModule):
         feats = self.refine_head(feats, band, point_perms)
 
         prob8 = _resize(logit8.sigmoid(), (h2, w2))
-        bmask = box_masks(boxes, h2, w2)
+        ratio = boxes.new_tensor([valid_ratio[0], valid_ratio[1]] * 2)
+        bmask = box_masks(boxes * ratio, h2, w2)
         fused = torch.stack([
             self.fuse(
                 feats[t],

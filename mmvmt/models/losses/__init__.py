@@ -1,8 +1,5 @@
 # Copyright (c) mmvmt contributors.
 from .tube_targets import clip_tubes, downsample_masks
-from .vmt_criterion import VMTCriterion, dice_loss, focal_mask_loss
+from .vmt_criterion import VMTCriterion
 
-__all__ = [
-    'VMTCriterion', 'clip_tubes', 'downsample_masks', 'dice_loss',
-    'focal_mask_loss'
-]
+__all__ = ['VMTCriterion', 'clip_tubes', 'downsample_masks']

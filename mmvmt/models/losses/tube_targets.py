@@ -8,24 +8,37 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 
-def clip_tubes(track: TrackDataSample, pad_shape: tuple,
-               device: torch.device) -> InstanceData:
+def clip_tubes(track: TrackDataSample,
+               pad_shape: tuple,
+               device: torch.device,
+               label_offset: int = 0,
+               mask_absent: bool = True) -> InstanceData:
     """Group a clip's per-frame GT instances into tubes by instance id.
 
     An instance visible in any frame of the clip becomes a tube; frames
-    where it is absent get a zero box, an empty mask and ``valid=False``.
+    where it is absent get a zero box and an empty mask.
 
     Args:
         track (:obj:`TrackDataSample`): The clip; each frame has
-            ``gt_instances`` with ``bboxes`` (xyxy pixels), ``labels``,
-            ``masks`` (BitmapMasks) and ``instances_ids``.
+            ``gt_instances`` with ``bboxes`` (xyxy pixels), ``labels``
+            (0-based dataset labels), ``masks`` (BitmapMasks) and
+            ``instances_ids``.
         pad_shape (tuple): (H, W) of the padded input batch.
         device (torch.device): Output device.
+        label_offset (int): Added to the dataset labels to give the class
+            logit index (``VMTHead.label_offset``: 1 for the released
+            42-logit heads, whose logit c is category id c). Defaults to 0.
+        mask_absent (bool): ``valid`` marks the frames where the instance
+            is visible (True) or every frame, so that absent frames are
+            matched and supervised with their zero box as in SeqFormer
+            (False). Defaults to True.
 
     Returns:
-        :obj:`InstanceData`: ``labels`` (G,), ``bboxes`` (G, T, 4)
-        normalised (cx, cy, w, h) by each frame's image size, ``valid``
-        (G, T) bool and ``masks`` (G, T, H, W) float at the padded size.
+        :obj:`InstanceData`: ``labels`` (G,) logit indices, ``bboxes``
+        (G, T, 4) normalised (cx, cy, w, h) by each frame's image size
+        (``img_shape``, not the padded size), ``visible`` (G, T) bool,
+        ``valid`` (G, T) bool (see ``mask_absent``) and ``masks``
+        (G, T, H, W) float at the padded size (the image at the top left).
     """
     frames = [track[t] for t in range(len(track))]
     num_frames = len(frames)
@@ -57,12 +70,17 @@ def clip_tubes(track: TrackDataSample, pad_shape: tuple,
             gt.masks, 'to_tensor') else gt.masks.float().to(device)
         for j, inst_id in enumerate(gt.instances_ids.tolist()):
             k = row[inst_id]
-            labels[k] = gt.labels[j]
+            labels[k] = gt.labels[j] + label_offset
             boxes[k, t] = cxcywh[j]
             valid[k, t] = True
             mh, mw = frame_masks.shape[-2:]
             masks[k, t, :mh, :mw] = frame_masks[j]
-    return InstanceData(labels=labels, bboxes=boxes, valid=valid, masks=masks)
+    return InstanceData(
+        labels=labels,
+        bboxes=boxes,
+        visible=valid,
+        valid=valid if mask_absent else torch.ones_like(valid),
+        masks=masks)
 
 
 def downsample_masks(masks: Tensor, size: tuple) -> Tensor:

@@ -5,253 +5,266 @@ code).
 Detection and coarse masks follow SeqFormer's released training code
 (per-decoder-layer Hungarian matching on whole clips; sigmoid focal class
 loss; L1 + GIoU over the frames; focal + dice on the stride-4 masks;
-auxiliary losses on decoder layers 0-4). VMT's refinement losses only
-survive as weight names (``loss_mask_refine``, ``loss_mask_dice_refine``,
-``loss_mask_bound_refine``, ``loss_refine``, ``loss_mask_sem``,
-``loss_mask_sem_dice``); how each is computed here is documented in
-``docs/training.md`` and in :class:`VMTCriterion`.
+auxiliary losses on every decoder layer but the last). VMT's refinement
+losses only survive as weight names (``loss_mask_refine``,
+``loss_mask_dice_refine``, ``loss_mask_bound_refine``, ``loss_refine``,
+``loss_mask_sem``, ``loss_mask_sem_dice``); how each is computed here is
+documented in ``docs/training.md`` and in :class:`VMTCriterion`.
 """
-from typing import Dict, List
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
-from mmdet.structures import TrackSampleList
-from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmdet.utils import reduce_mean
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmvmt.registry import MODELS, TASK_UTILS
-from .tube_targets import clip_tubes, downsample_masks
+from mmvmt.registry import MODELS
+from .tube_targets import downsample_masks
+
+Match = Tuple[Tensor, Tensor]
+COARSE_MASK_LOSSES = ('loss_mask', 'loss_dice')
+REFINE_MASK_LOSSES = ('loss_refine', 'loss_mask_refine',
+                      'loss_mask_dice_refine', 'loss_mask_bound_refine',
+                      'loss_mask_sem', 'loss_mask_sem_dice')
 
 
-def dice_loss(pred: Tensor, target: Tensor) -> Tensor:
-    """Sum over instances of ``1 - dice`` (pred are logits), (N, ...)."""
-    pred = pred.sigmoid().flatten(1)
-    target = target.flatten(1)
-    num = 2 * (pred * target).sum(1)
-    den = pred.sum(1) + target.sum(1)
-    return (1 - (num + 1) / (den + 1)).sum()
+def _focal(weight: float) -> dict:
+    return dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                loss_weight=weight)
 
 
-def focal_mask_loss(pred: Tensor, target: Tensor) -> Tensor:
-    """Sigmoid focal loss averaged over pixels, summed over instances."""
-    loss = py_sigmoid_focal_loss(pred.flatten(1), target.flatten(1), None, 2.0,
-                              0.25, 'none')
-    return loss.mean(1).sum()
+def _dice(weight: float) -> dict:
+    # naive dice with eps 1: 1 - (2 sum(pt) + 1) / (sum(p) + sum(t) + 1),
+    # the DETR / SeqFormer dice
+    return dict(type='DiceLoss', use_sigmoid=True, activate=True,
+                naive_dice=True, eps=1.0, loss_weight=weight)
 
 
 @MODELS.register_module()
 class VMTCriterion(BaseModule):
-    """Matcher and losses for VMT training.
+    """Losses of VMT from predictions, targets and matches (no model).
+
+    Normalisation (SeqFormer): every loss is a sum over the matched GT
+    tubes of the batch divided by ``num_inst``, the number of GT tubes
+    all-reduced over the processes and at least 1. Per tube:
+
+    - ``loss_cls``: sigmoid focal loss over all queries and logits (one-hot
+      at the matched queries' GT logit, zeros elsewhere), summed.
+    - ``loss_bbox``: L1 of (cx, cy, w, h) summed over coordinates and
+      averaged over the tube's valid frames; ``loss_giou``: ``1 - GIoU``
+      averaged over the valid frames (``valid`` comes with the targets:
+      every frame in SeqFormer's mode).
+    - ``loss_mask`` / ``loss_dice``: focal loss averaged over all pixels of
+      the tube's ``pred_masks`` (stride 4, all frames) / naive dice, against
+      the GT masks area-averaged to that size and thresholded at 0.5.
+
+    Last decoder layer only (the full mask branch runs there):
+    ``loss_refine`` (focal, ``pred_masks_inc``, stride 2),
+    ``loss_mask_refine`` + ``loss_mask_dice_refine`` (``pred_masks_refine``,
+    full resolution), ``loss_mask_bound_refine`` (BCE of the refined masks
+    on the boundary band, averaged over the band's pixels of the clip) and
+    ``loss_mask_sem`` + ``loss_mask_sem_dice`` (focal + dice, one term per
+    clip, of the instance-union map ``1 - prod(1 - sigmoid(mask_L4))``
+    against the union of the clip's GT masks). The other layers get
+    ``d{layer}.``-prefixed detection and coarse mask losses.
 
     Args:
-        assigner (dict): Hungarian assigner with clip-level costs
-            (``FocalLossCost``, ``TubeL1Cost``, ``TubeGIoUCost``).
-        loss_weights (dict): Weight of every loss (names of the released
-            VMT parser). Defaults to the released values.
-        mask_absent (bool): Box losses only on frames where the GT is
-            visible (True) or, as SeqFormer, also on absent frames with a
-            zero box (False). Defaults to True.
-        refine_layers (str): ``'last'``: the full mask branch (inc, refine,
-            band, union) runs on the last decoder layer only; the auxiliary
-            layers get the coarse masks. Defaults to ``'last'``.
+        loss_cls, loss_bbox, loss_giou, loss_mask, loss_dice, loss_refine,
+        loss_mask_refine, loss_mask_dice_refine, loss_mask_bound_refine,
+        loss_mask_sem, loss_mask_sem_dice (dict): Loss configs (mmdet
+            ``FocalLoss``, ``L1Loss``, ``GIoULoss``, ``DiceLoss``,
+            ``CrossEntropyLoss``); their ``loss_weight`` defaults are the
+            released VMT parser's.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self,
-                 assigner: dict,
-                 loss_weights: Dict[str, float] = dict(
-                     loss_cls=2.0,
-                     loss_bbox=5.0,
-                     loss_giou=2.0,
-                     loss_mask=2.0,
-                     loss_dice=5.0,
-                     loss_refine=2.0,
-                     loss_mask_refine=2.0,
-                     loss_mask_dice_refine=5.0,
-                     loss_mask_bound_refine=5.0,
-                     loss_mask_sem=1.0,
-                     loss_mask_sem_dice=1.0),
-                 mask_absent: bool = True,
+                 loss_cls: dict = _focal(2.0),
+                 loss_bbox: dict = dict(type='L1Loss', loss_weight=5.0),
+                 loss_giou: dict = dict(type='GIoULoss', loss_weight=2.0),
+                 loss_mask: dict = _focal(2.0),
+                 loss_dice: dict = _dice(5.0),
+                 loss_refine: dict = _focal(2.0),
+                 loss_mask_refine: dict = _focal(2.0),
+                 loss_mask_dice_refine: dict = _dice(5.0),
+                 loss_mask_bound_refine: dict = dict(
+                     type='CrossEntropyLoss', use_sigmoid=True,
+                     loss_weight=5.0),
+                 loss_mask_sem: dict = _focal(1.0),
+                 loss_mask_sem_dice: dict = _dice(1.0),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.assigner = TASK_UTILS.build(assigner)
-        self.weights = dict(loss_weights)
-        self.mask_absent = mask_absent
+        cfgs = dict(loss_cls=loss_cls, loss_bbox=loss_bbox,
+                    loss_giou=loss_giou, loss_mask=loss_mask,
+                    loss_dice=loss_dice, loss_refine=loss_refine,
+                    loss_mask_refine=loss_mask_refine,
+                    loss_mask_dice_refine=loss_mask_dice_refine,
+                    loss_mask_bound_refine=loss_mask_bound_refine,
+                    loss_mask_sem=loss_mask_sem,
+                    loss_mask_sem_dice=loss_mask_sem_dice)
+        for name, cfg in cfgs.items():
+            setattr(self, name, MODELS.build(cfg))
 
-    # -- matching --------------------------------------------------------
-    def match(self, cls_logits: Tensor, boxes: Tensor,
-              gt: InstanceData) -> tuple:
-        """Hungarian matching of one clip.
+    @staticmethod
+    def num_instances(gts: Sequence[InstanceData], device) -> float:
+        """GT tubes of the batch, all-reduced (mean) over processes, >= 1."""
+        num = torch.tensor(float(sum(len(g) for g in gts)), device=device)
+        return reduce_mean(num).clamp(min=1).item()
+
+    def detection_losses(self, cls_logits: Tensor, boxes: Tensor,
+                         gts: Sequence[InstanceData], matches: List[Match],
+                         num_inst: float) -> Dict[str, Tensor]:
+        """Class, L1 and GIoU losses of one decoder layer.
 
         Args:
-            cls_logits (Tensor): (num_queries, num_classes).
-            boxes (Tensor): (T, num_queries, 4) normalised cxcywh.
-            gt (:obj:`InstanceData`): Tubes from :func:`clip_tubes`.
-
-        Returns:
-            tuple[Tensor]: matched query indices and GT indices.
+            cls_logits (Tensor): (bs, num_queries, num_logits).
+            boxes (Tensor): (bs, T, num_queries, 4), normalised cxcywh.
+            gts (list[:obj:`InstanceData`]): Targets of each clip
+                (:func:`clip_tubes`: ``labels`` are logit indices).
+            matches (list[tuple]): Per clip (query indices, GT indices).
+            num_inst (float): See :meth:`num_instances`.
         """
-        if len(gt) == 0:
-            empty = torch.zeros(0, dtype=torch.long, device=boxes.device)
-            return empty, empty
-        pred = InstanceData(scores=cls_logits, bboxes=boxes.transpose(0, 1))
-        with torch.no_grad():
-            result = self.assigner.assign(pred, gt)
-        q_idx = torch.nonzero(result.gt_inds > 0).squeeze(-1)
-        return q_idx, result.gt_inds[q_idx] - 1
-
-    # -- losses ----------------------------------------------------------
-    def detection_losses(self, cls_logits: Tensor, boxes: Tensor,
-                         matches: list, gts: List[InstanceData],
-                         num_inst: float) -> Dict[str, Tensor]:
-        """Class, L1 and GIoU losses of one decoder layer (all clips)."""
-        num_classes = cls_logits.shape[-1]
         target = torch.zeros_like(cls_logits)
-        l1 = giou = cls_logits.new_zeros(())
+        preds, tgts, frame_w = [], [], []
         for b, ((q_idx, g_idx), gt) in enumerate(zip(matches, gts)):
             target[b, q_idx, gt.labels[g_idx]] = 1
-            if len(q_idx) == 0:
-                continue
-            pred = boxes[b][:, q_idx].transpose(0, 1)  # (n, T, 4)
-            tgt = gt.bboxes[g_idx]
-            valid = gt.valid[g_idx].float() if self.mask_absent else \
-                torch.ones_like(gt.valid[g_idx], dtype=torch.float)
-            frames = valid.sum(1).clamp(min=1)
-            l1 = l1 + ((pred - tgt).abs().sum(-1) * valid).sum(1).div(
-                frames).sum()
-            g = torch.stack([
-                bbox_overlaps(
-                    bbox_cxcywh_to_xyxy(pred[:, t]),
-                    bbox_cxcywh_to_xyxy(tgt[:, t]),
-                    mode='giou',
-                    is_aligned=True) for t in range(pred.shape[1])
-            ], 1)
-            giou = giou + ((1 - g) * valid).sum(1).div(frames).sum()
-        loss_cls = py_sigmoid_focal_loss(
-            cls_logits.reshape(-1, num_classes), target.reshape(
-                -1, num_classes), None, 2.0, 0.25, 'sum') / num_inst
-        return dict(
-            loss_cls=loss_cls * self.weights['loss_cls'],
-            loss_bbox=l1 / num_inst * self.weights['loss_bbox'],
-            loss_giou=giou / num_inst * self.weights['loss_giou'])
+            preds.append(boxes[b][:, q_idx].transpose(0, 1))  # (n, T, 4)
+            tgts.append(gt.bboxes[g_idx])
+            valid = gt.valid[g_idx].float()
+            frame_w.append(valid / valid.sum(1, keepdim=True).clamp(min=1))
+        num_logits = cls_logits.shape[-1]
+        losses = dict(loss_cls=self.loss_cls(
+            cls_logits.reshape(-1, num_logits),
+            target.reshape(-1, num_logits),
+            avg_factor=num_inst))
+        pred = torch.cat(preds).flatten(0, 1)  # (n * T, 4)
+        tgt = torch.cat(tgts).flatten(0, 1)
+        weight = torch.cat(frame_w).flatten()  # (n * T,)
+        if pred.numel() == 0:
+            zero = boxes.sum() * 0
+            return dict(losses, loss_bbox=zero, loss_giou=zero)
+        losses['loss_bbox'] = self.loss_bbox(
+            pred, tgt, weight[:, None].expand_as(pred), avg_factor=num_inst)
+        losses['loss_giou'] = self.loss_giou(
+            bbox_cxcywh_to_xyxy(pred), bbox_cxcywh_to_xyxy(tgt), weight,
+            avg_factor=num_inst)
+        return losses
 
-    def mask_losses(self, model, out: dict, frames: Tensor, matches: list,
-                    gts: List[InstanceData], layer: int, full: bool,
-                    num_inst: float) -> Dict[str, Tensor]:
+    @staticmethod
+    def _target(gt_masks: Tensor, size: Sequence[int]) -> Tensor:
+        return (downsample_masks(gt_masks, size) > 0.5).float()
+
+    def _focal_dice(self, focal, dice, pred: Tensor, target: Tensor,
+                    num_inst: float) -> Tuple[Tensor, Tensor]:
+        """Per-row mean focal (summed over rows) and dice, / num_inst.
+
+        ``pred``/``target`` are (rows, ...): one row per tube (or clip).
+        """
+        pred, target = pred.flatten(1), target.flatten(1)
+        return (focal(pred, target, avg_factor=num_inst * pred.shape[1]),
+                dice(pred, target, avg_factor=num_inst))
+
+    def mask_losses(self, mask_preds: List[dict], gts: Sequence[InstanceData],
+                    matches: List[Match], num_inst: float,
+                    full: bool) -> Dict[str, Tensor]:
         """Mask losses of one decoder layer.
 
-        Coarse stage (every layer): focal + dice on ``pred_masks``
-        (stride 4) against the GT downsampled by area averaging. With
-        ``full`` (last layer) also: ``loss_refine`` = focal on the stride-2
-        ``pred_masks_inc``; ``loss_mask_refine`` + ``loss_mask_dice_refine``
-        on the full-resolution ``pred_masks_refine``;
-        ``loss_mask_bound_refine`` = BCE of the refined masks on the
-        boundary band only; ``loss_mask_sem`` + ``loss_mask_sem_dice`` =
-        focal + dice of the instance-union map ``1 - prod(1 - sigmoid(L4))``
-        (the map the band is built from) against the GT union.
+        Args:
+            mask_preds (list[dict]): Per clip, the mask branch outputs of
+                the matched queries in match order: ``pred_masks``
+                (T, n, h4, w4); with ``full`` also ``pred_masks_inc``,
+                ``pred_masks_refine``, ``mask_L4`` (T, n, ...) logits and
+                ``band`` (T, h2, w2) bool. Empty dict when n == 0.
+            gts, matches, num_inst: See :meth:`detection_losses`.
+            full (bool): Whether the refinement losses are computed.
         """
-        zero = frames.new_zeros(())
-        losses = {k: zero for k in ('loss_mask', 'loss_dice')}
-        if full:
-            losses.update({k: zero for k in (
-                'loss_refine', 'loss_mask_refine', 'loss_mask_dice_refine',
-                'loss_mask_bound_refine', 'loss_mask_sem',
-                'loss_mask_sem_dice')})
-        for b, ((q_idx, g_idx), gt) in enumerate(zip(matches, gts)):
-            if len(q_idx) == 0:
+        losses: Dict[str, Tensor] = {}
+
+        def add(name: str, value: Tensor) -> None:
+            losses[name] = losses[name] + value if name in losses else value
+
+        for res, (_, g_idx), gt in zip(mask_preds, matches, gts):
+            if len(g_idx) == 0:
                 continue
-            if full:
-                res = model.forward_masks(out, frames, b, q_idx, layer=layer)
-            else:
-                res = model.forward_coarse_masks(out, frames, b, q_idx,
-                                                 layer=layer)
-            gt_masks = gt.masks[g_idx].transpose(0, 1)  # (T, n, H, W)
+            gt_masks = gt.masks[g_idx]  # (n, T, H, W)
 
-            def target(size):
-                return (downsample_masks(gt_masks, size) > 0.5).float()
+            def tube_rows(logits: Tensor) -> Tuple[Tensor, Tensor]:
+                rows = logits.transpose(0, 1)  # (n, T, h, w)
+                return rows, self._target(gt_masks, rows.shape[-2:])
 
-            pred = res['pred_masks']
-            tgt = target(pred.shape[-2:])
-            losses['loss_mask'] = losses['loss_mask'] + focal_mask_loss(
-                pred.transpose(0, 1), tgt.transpose(0, 1))
-            losses['loss_dice'] = losses['loss_dice'] + dice_loss(
-                pred.transpose(0, 1), tgt.transpose(0, 1))
+            focal, dice = self._focal_dice(self.loss_mask, self.loss_dice,
+                                           *tube_rows(res['pred_masks']),
+                                           num_inst)
+            add('loss_mask', focal)
+            add('loss_dice', dice)
             if not full:
                 continue
-            inc = res['pred_masks_inc']
-            losses['loss_refine'] = losses['loss_refine'] + focal_mask_loss(
-                inc.transpose(0, 1),
-                target(inc.shape[-2:]).transpose(0, 1))
-            ref = res['pred_masks_refine']
-            tgt_ref = target(ref.shape[-2:])
-            losses['loss_mask_refine'] = losses['loss_mask_refine'] + \
-                focal_mask_loss(ref.transpose(0, 1),
-                                tgt_ref.transpose(0, 1))
-            losses['loss_mask_dice_refine'] = \
-                losses['loss_mask_dice_refine'] + dice_loss(
-                    ref.transpose(0, 1), tgt_ref.transpose(0, 1))
+            pred_inc, tgt_inc = tube_rows(res['pred_masks_inc'])
+            add('loss_refine', self.loss_refine(
+                pred_inc.flatten(1), tgt_inc.flatten(1),
+                avg_factor=num_inst * pred_inc[0].numel()))
+            pred_ref, tgt_ref = tube_rows(res['pred_masks_refine'])
+            focal, dice = self._focal_dice(self.loss_mask_refine,
+                                           self.loss_mask_dice_refine,
+                                           pred_ref, tgt_ref, num_inst)
+            add('loss_mask_refine', focal)
+            add('loss_mask_dice_refine', dice)
             band = F.interpolate(res['band'][:, None].float(),
-                                 size=ref.shape[-2:])[:, 0] > 0
-            if band.any():
-                bce = F.binary_cross_entropy_with_logits(
-                    ref, tgt_ref, reduction='none')  # (T, n, h, w)
-                per_inst = (bce * band[:, None]).sum((0, 2, 3)) / \
-                    band.sum().clamp(min=1)
-                losses['loss_mask_bound_refine'] = \
-                    losses['loss_mask_bound_refine'] + per_inst.sum()
-            l4 = res['mask_L4']  # (T, n, s4h, s4w) logits
-            union_prob = 1 - (1 - l4.sigmoid()).prod(1)  # (T, s4h, s4w)
-            union_gt = (downsample_masks(gt.masks.transpose(0, 1).amax(1),
-                                         l4.shape[-2:]) > 0.5).float()
+                                 size=pred_ref.shape[-2:])[:, 0] > 0
+            band_w = band.float() / band.sum().clamp(min=1)  # (T, h, w)
+            add('loss_mask_bound_refine', self.loss_mask_bound_refine(
+                pred_ref, tgt_ref, band_w[None].expand_as(pred_ref),
+                avg_factor=num_inst))
+            l4 = res['mask_L4']  # (T, n, h4, w4)
+            union_prob = 1 - (1 - l4.sigmoid()).prod(1)  # (T, h4, w4)
             union_logit = torch.logit(union_prob.clamp(1e-6, 1 - 1e-6))
-            losses['loss_mask_sem'] = losses['loss_mask_sem'] + \
-                focal_mask_loss(union_logit[None], union_gt[None])
-            losses['loss_mask_sem_dice'] = losses['loss_mask_sem_dice'] + \
-                dice_loss(union_logit[None], union_gt[None])
-        return {
-            k: v / num_inst * self.weights[k]
-            for k, v in losses.items()
-        }
+            union_gt = self._target(gt.masks.amax(0), l4.shape[-2:])
+            focal, dice = self._focal_dice(self.loss_mask_sem,
+                                           self.loss_mask_sem_dice,
+                                           union_logit[None], union_gt[None],
+                                           num_inst)
+            add('loss_mask_sem', focal)
+            add('loss_mask_sem_dice', dice)
+        return losses
 
-    def forward(self, model, out: dict, frames: Tensor,
-                data_samples: TrackSampleList) -> Dict[str, Tensor]:
+    def forward(self, all_cls: Tensor, all_boxes: Tensor,
+                all_mask_preds: List[List[dict]],
+                gts: Sequence[InstanceData],
+                all_matches: List[List[Match]]) -> Dict[str, Tensor]:
         """All losses of a batch of clips.
 
         Args:
-            model (:obj:`VMT`): The model (its mask branch is run on the
-                matched queries of every decoder layer).
-            out (dict): :meth:`VMT.forward_clip` outputs.
-            frames (Tensor): (bs * T, 3, H, W) normalised input.
-            data_samples (list[:obj:`TrackDataSample`]): GT clips.
+            all_cls (Tensor): (num_layers, bs, num_queries, num_logits).
+            all_boxes (Tensor): (num_layers, bs, T, num_queries, 4),
+                normalised (cx, cy, w, h).
+            all_mask_preds (list[list[dict]]): Per layer and clip, see
+                :meth:`mask_losses` (the last layer's are full).
+            gts (list[:obj:`InstanceData`]): Per clip, from
+                :func:`clip_tubes`.
+            all_matches (list[list[tuple]]): Per layer and clip, (query
+                indices, GT indices).
 
         Returns:
             dict[str, Tensor]: last-layer losses and ``d{l}.loss_*`` of the
-            auxiliary layers.
+            other layers. A loss with no matched tube anywhere is 0 with
+            the graph of the predictions.
         """
-        pad_shape = tuple(frames.shape[-2:])
-        gts = [clip_tubes(track, pad_shape, frames.device)
-               for track in data_samples]
-        num_inst = reduce_mean(
-            frames.new_tensor(float(sum(len(g) for g in gts))))
-        num_inst = num_inst.clamp(min=1).item()
-        num_layers = out['all_cls'].shape[0]
+        num_inst = self.num_instances(gts, all_cls.device)
+        num_layers = all_cls.shape[0]
+        zero = all_cls.sum() * 0
         losses: Dict[str, Tensor] = {}
         for layer in range(num_layers):
-            cls_logits = out['all_cls'][layer]
-            boxes = out['all_boxes'][layer]
-            matches = [
-                self.match(cls_logits[b], boxes[b], gt)
-                for b, gt in enumerate(gts)
-            ]
             last = layer == num_layers - 1
-            layer_losses = self.detection_losses(cls_logits, boxes, matches,
-                                                 gts, num_inst)
-            layer_losses.update(
-                self.mask_losses(model, out, frames, matches, gts, layer,
-                                 last, num_inst))
+            layer_losses = self.detection_losses(
+                all_cls[layer], all_boxes[layer], gts, all_matches[layer],
+                num_inst)
+            masks = self.mask_losses(all_mask_preds[layer], gts,
+                                     all_matches[layer], num_inst, last)
+            names = COARSE_MASK_LOSSES + (REFINE_MASK_LOSSES if last else ())
+            layer_losses.update({n: masks.get(n, zero) for n in names})
             prefix = '' if last else f'd{layer}.'
             losses.update({prefix + k: v for k, v in layer_losses.items()})
         return losses

@@ -17,24 +17,21 @@ class TubeMatchCost(BaseMatchCost):
 
     ``pred_instances.bboxes`` (num_queries, T, 4) and
     ``gt_instances.bboxes`` (num_gts, T, 4), normalised (cx, cy, w, h).
-    With ``mask_absent`` and ``gt_instances.valid`` (num_gts, T) only frames
-    where the GT is visible count, averaged over their number.
+    Frames where ``gt_instances.valid`` (num_gts, T) is False do not count;
+    the detector decides what is valid (``VMT`` ``train_cfg.mask_absent``:
+    the frames where the GT is visible, or every frame as in SeqFormer).
+    Without ``valid`` every frame counts.
 
     Args:
-        mask_absent (bool): Ignore frames where the GT is absent.
-            Defaults to True.
         weight (float): Cost weight. Defaults to 1.
     """
 
-    def __init__(self, mask_absent: bool = True, weight: float = 1.) -> None:
-        super().__init__(weight=weight)
-        self.mask_absent = mask_absent
-
-    def frame_weights(self, gt_instances: InstanceData,
+    @staticmethod
+    def frame_weights(gt_instances: InstanceData,
                       num_frames: int) -> Tensor:
         """(num_gts, T) float weights of the frames."""
         valid = gt_instances.get('valid', None)
-        if valid is None or not self.mask_absent:
+        if valid is None:
             return gt_instances.bboxes.new_ones(len(gt_instances),
                                                 num_frames)
         return valid.float()
@@ -42,36 +39,51 @@ class TubeMatchCost(BaseMatchCost):
 
 @TASK_UTILS.register_module()
 class TubeL1Cost(TubeMatchCost):
-    """L1 distance between the per-frame boxes of two tubes.
+    """Distance between the concatenated per-frame boxes of two tubes.
 
-    Without ``mask_absent`` all frames count, absent ones with a zero GT
-    box: SeqFormer's ``torch.cdist`` over the flattened T x 4 vectors.
+    SeqFormer's "L1" box cost is ``torch.cdist`` over the flattened
+    T x 4 (cx, cy, w, h) vectors with cdist's default ``p=2`` (a Euclidean
+    distance, despite the name); that is the default here. ``p=1`` gives
+    the sum of absolute differences. Frames that are not ``valid`` are left
+    out of the vectors (with every frame valid this is exactly
+    ``torch.cdist(pred.flatten(1), gt.flatten(1), p)``).
+
+    Args:
+        p (float): Norm of the distance. Defaults to 2.0 (SeqFormer).
+        weight (float): Cost weight. Defaults to 1.
     """
+
+    def __init__(self, p: float = 2.0, weight: float = 1.) -> None:
+        super().__init__(weight=weight)
+        self.p = p
 
     def __call__(self,
                  pred_instances: InstanceData,
                  gt_instances: InstanceData,
                  img_meta: Optional[dict] = None,
                  **kwargs) -> Tensor:
+        """(num_queries, num_gts) weighted cost."""
         pred, gt = pred_instances.bboxes, gt_instances.bboxes
-        if not self.mask_absent:
-            return torch.cdist(pred.flatten(1), gt.flatten(1), p=1) * \
-                self.weight
         valid = self.frame_weights(gt_instances, pred.shape[1])  # (G, T)
-        dist = (pred[:, None] - gt[None]).abs().sum(-1)  # (Q, G, T)
-        cost = (dist * valid[None]).sum(-1) / valid.sum(-1).clamp(min=1)
-        return cost * self.weight
+        if bool(valid.all()):
+            dist = torch.cdist(pred.flatten(1), gt.flatten(1), p=self.p)
+        else:
+            diff = (pred[:, None] - gt[None]) * valid[None, :, :, None]
+            dist = torch.linalg.vector_norm(diff.flatten(2), ord=self.p,
+                                            dim=-1)
+        return dist * self.weight
 
 
 @TASK_UTILS.register_module()
 class TubeGIoUCost(TubeMatchCost):
-    """Negative GIoU averaged over the frames of a tube."""
+    """Negative GIoU averaged over the (valid) frames of a tube."""
 
     def __call__(self,
                  pred_instances: InstanceData,
                  gt_instances: InstanceData,
                  img_meta: Optional[dict] = None,
                  **kwargs) -> Tensor:
+        """(num_queries, num_gts) weighted cost."""
         pred = bbox_cxcywh_to_xyxy(pred_instances.bboxes)  # (Q, T, 4)
         gt = bbox_cxcywh_to_xyxy(gt_instances.bboxes)  # (G, T, 4)
         num_frames = pred.shape[1]

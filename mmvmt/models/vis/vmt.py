@@ -5,33 +5,38 @@ instance masks.
 `Video Mask Transfiner for High-Quality Video Instance Segmentation
 <https://arxiv.org/abs/2207.14012>`_ (ECCV 2022).
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmcv.ops import MultiScaleDeformableAttention
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.mot import BaseMOTModel
-from mmdet.structures import TrackSampleList
-from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from mmengine.structures import InstanceData
 from torch import Tensor, nn
 from torch.nn.init import normal_, xavier_uniform_
 
-from mmvmt.registry import MODELS
+from mmvmt.registry import MODELS, TASK_UTILS
 from ..layers import SeqFormerDecoder, VMTTransformerEncoder
+from .vmt_loss import VMTLossMixin
+from .vmt_predict import VMTPredictMixin
 
 
 @MODELS.register_module()
-class VMT(BaseMOTModel):
+class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
     """Video Mask Transfiner.
 
     A clip of T frames goes through the backbone and the 4-level input
     projection frame by frame, the deformable encoder frame by frame
     (shared weights), and the SeqFormer decoder (instance queries shared by
     all frames + per-frame box queries). The mask branch predicts tube masks
-    of the selected queries and refines them on their boundary band.
+    of the selected queries and refines them on their boundary band. The
+    forward follows mmdet's DETR rhythm: :meth:`pre_transformer` ->
+    :meth:`forward_encoder` -> :meth:`pre_decoder` ->
+    :meth:`forward_decoder`, then :meth:`forward_mask_branch`; training
+    (:class:`VMTLossMixin`) matches every decoder layer, runs the mask
+    branch on the matched queries and hands predictions, targets and
+    matches to the criterion.
 
     Args:
         backbone (dict): Backbone returning (stem, C2, C3, C4, C5) (ResNet)
@@ -42,11 +47,17 @@ class VMT(BaseMOTModel):
         positional_encoding (dict): :class:`SinePositionalEncoding` config.
         bbox_head (dict): :class:`VMTHead` config.
         mask_head (dict): :class:`VMTMaskHead` config.
-        criterion (dict, optional): :class:`VMTCriterion` config (matcher
-            and losses); needed for training only.
+        criterion (dict, optional): :class:`VMTCriterion` config (the
+            losses); needed for training only.
         num_queries (int): Instance queries. Defaults to 300.
-        num_feature_levels (int): Levels. Defaults to 4.
-        train_cfg (dict, optional): Training settings (matcher, losses).
+        num_feature_levels (int): Levels; the mask branch reads the memory
+            of all but the last (stride 8/16/32 of 4). Defaults to 4.
+        train_cfg (dict, optional): ``assigner`` (the Hungarian matcher
+            with clip-level costs, needed for training) and ``mask_absent``
+            (True: frames where a GT instance is absent count neither in
+            the matching nor in the box losses; False: SeqFormer's
+            behaviour, every frame counts with a zero box). Defaults to
+            None (``mask_absent=True``).
         test_cfg (dict, optional): ``num_select`` (10), ``mask_thr`` (0.5).
         data_preprocessor (dict, optional): Clip preprocessor.
         init_cfg (dict, optional): Initialization config.
@@ -84,7 +95,10 @@ class VMT(BaseMOTModel):
         self.bbox_head = MODELS.build(bbox_head)
         self.mask_head = MODELS.build(mask_head)
         self.criterion = MODELS.build(criterion) if criterion else None
-        self.train_cfg = train_cfg or {}
+        self.train_cfg = dict(mask_absent=True)
+        self.train_cfg.update(train_cfg or {})
+        assigner = self.train_cfg.get('assigner')
+        self.assigner = TASK_UTILS.build(assigner) if assigner else None
         self.test_cfg = dict(num_select=10, mask_thr=0.5)
         self.test_cfg.update(test_cfg or {})
 
@@ -170,25 +184,42 @@ class VMT(BaseMOTModel):
             level_start_index=level_start_index,
             valid_ratios=torch.stack(ratios, 1))
 
-    def forward_transformer(self, feat_dict: dict, num_clips: int,
-                            num_frames: int,
-                            masks: Optional[Tensor]) -> Dict[str, object]:
-        """Encoder, decoder and class/box heads.
+    def forward_encoder(self, feat: Tensor, feat_pos: Tensor,
+                        feat_mask: Optional[Tensor], spatial_shapes: Tensor,
+                        level_start_index: Tensor,
+                        valid_ratios: Tensor) -> Dict[str, Tensor]:
+        """The deformable encoder, every frame on its own.
+
+        Args:
+            feat, feat_pos (Tensor): (bs*T, sum_hw, C) tokens, positions.
+            feat_mask (Tensor, optional): (bs*T, sum_hw), True at padding.
+            spatial_shapes, level_start_index, valid_ratios (Tensor): See
+                :meth:`pre_transformer`.
 
         Returns:
-            dict: ``memory`` (bs*T, sum_hw, C), ``hs`` (L, bs, nq, C),
-            ``hs_box`` (L, bs, T, nq, C), ``references`` (list of L inputs
-            to each layer, (bs, T, nq, 2|4)), ``all_cls`` (L, bs, nq, K),
-            ``all_boxes`` (L, bs, T, nq, 4), plus the encoder inputs.
+            dict[str, Tensor]: ``memory`` (bs*T, sum_hw, C), ``memory_mask``
+            and the level layout, the decoder's keyword arguments.
         """
-        enc = self.pre_transformer(feat_dict['mlvl_feats'], masks)
         memory = self.encoder(
-            query=enc['feat'],
-            query_pos=enc['feat_pos'],
-            key_padding_mask=enc['feat_mask'],
-            spatial_shapes=enc['spatial_shapes'],
-            level_start_index=enc['level_start_index'],
-            valid_ratios=enc['valid_ratios'])
+            query=feat,
+            query_pos=feat_pos,
+            key_padding_mask=feat_mask,
+            spatial_shapes=spatial_shapes,
+            level_start_index=level_start_index,
+            valid_ratios=valid_ratios)
+        return dict(memory=memory, memory_mask=feat_mask,
+                    spatial_shapes=spatial_shapes,
+                    level_start_index=level_start_index,
+                    valid_ratios=valid_ratios)
+
+    def pre_decoder(self, num_clips: int,
+                    num_frames: int) -> Dict[str, Tensor]:
+        """Learned queries and their initial reference points.
+
+        Returns:
+            dict[str, Tensor]: ``query`` and ``query_pos`` (bs, nq, C),
+            ``reference_points`` (bs, T, nq, 2) normalised.
+        """
         query_pos, query = torch.split(
             self.query_embedding.weight, self.embed_dims, dim=1)
         query_pos = query_pos[None].expand(num_clips, -1, -1)
@@ -196,26 +227,59 @@ class VMT(BaseMOTModel):
         reference_points = self.reference_points_fc(query_pos).sigmoid()
         reference_points = reference_points[:, None].expand(
             -1, num_frames, -1, -1)
+        return dict(query=query, query_pos=query_pos,
+                    reference_points=reference_points)
+
+    def forward_decoder(self, query: Tensor, query_pos: Tensor,
+                        reference_points: Tensor, memory: Tensor,
+                        memory_mask: Optional[Tensor],
+                        spatial_shapes: Tensor, level_start_index: Tensor,
+                        valid_ratios: Tensor) -> Dict[str, Tensor]:
+        """SeqFormer decoder and the class/box heads of every layer.
+
+        Returns:
+            dict: ``hs`` (L, bs, nq, C), ``hs_box`` (L, bs, T, nq, C),
+            ``references`` (list of L inputs to each layer, (bs, T, nq,
+            2|4)), ``all_cls`` (L, bs, nq, K), ``all_boxes``
+            (L, bs, T, nq, 4) normalised (cx, cy, w, h).
+        """
         hs, hs_box, references = self.decoder(
             query=query,
             query_pos=query_pos,
             value=memory,
             reference_points=reference_points,
-            spatial_shapes=enc['spatial_shapes'],
-            level_start_index=enc['level_start_index'],
-            valid_ratios=enc['valid_ratios'],
+            spatial_shapes=spatial_shapes,
+            level_start_index=level_start_index,
+            valid_ratios=valid_ratios,
             reg_branches=self.bbox_head.reg_branches,
-            key_padding_mask=enc['feat_mask'])
+            key_padding_mask=memory_mask)
         all_cls, all_boxes = self.bbox_head(hs, hs_box, references)
-        return dict(memory=memory, hs=hs, hs_box=hs_box,
-                    references=references, all_cls=all_cls,
-                    all_boxes=all_boxes, **enc)
+        return dict(hs=hs, hs_box=hs_box, references=references,
+                    all_cls=all_cls, all_boxes=all_boxes)
+
+    def forward_transformer(self, feat_dict: dict, num_clips: int,
+                            num_frames: int,
+                            masks: Optional[Tensor]) -> Dict[str, object]:
+        """:meth:`pre_transformer` -> :meth:`forward_encoder` ->
+        :meth:`pre_decoder` -> :meth:`forward_decoder`.
+
+        Returns:
+            dict: the outputs of :meth:`forward_encoder` and
+            :meth:`forward_decoder`.
+        """
+        encoder_inputs = self.pre_transformer(feat_dict['mlvl_feats'], masks)
+        encoder_outputs = self.forward_encoder(**encoder_inputs)
+        decoder_inputs = self.pre_decoder(num_clips, num_frames)
+        decoder_outputs = self.forward_decoder(**decoder_inputs,
+                                               **encoder_outputs)
+        return dict(**encoder_outputs, **decoder_outputs)
 
     def memory_levels(self, memory: Tensor, spatial_shapes: Tensor,
                       level_start_index: Tensor) -> List[Tensor]:
-        """Memory of the stride-8/16/32 levels as maps (bs*T, C, h, w)."""
+        """Memory of all levels but the last (the extra stride-64 one of the
+        default 4) as maps (bs*T, C, h, w), finest first."""
         out = []
-        for lvl in range(3):
+        for lvl in range(self.num_feature_levels - 1):
             h, w = spatial_shapes[lvl].tolist()
             start = int(level_start_index[lvl])
             out.append(memory[:, start:start + h * w].transpose(1, 2).reshape(
@@ -242,159 +306,65 @@ class VMT(BaseMOTModel):
         out.update(hires=feat_dict['hires'], c2=feat_dict['c2'])
         return out
 
-    def forward_masks(self, out: dict, frames: Tensor, clip: int,
-                      query_ids: Tensor, layer: int = -1,
-                      point_perms: Optional[List[Tensor]] = None) -> dict:
+    def clip_mask_features(self, out: dict, clip: int) -> tuple:
+        """:meth:`VMTMaskHead.mask_features` of one clip of
+        :meth:`forward_clip`'s outputs."""
+        num_frames = out['references'][0].shape[1]
+        sl = slice(clip * num_frames, (clip + 1) * num_frames)
+        return self.mask_head.mask_features(
+            self.memory_levels(out['memory'][sl], out['spatial_shapes'],
+                               out['level_start_index']), out['c2'][sl])
+
+    def forward_mask_branch(self,
+                            out: dict,
+                            frames: Tensor,
+                            clip: int,
+                            query_ids: Tensor,
+                            img_size: Tuple[int, int],
+                            layer: int = -1,
+                            mask_feats: Optional[tuple] = None,
+                            full: bool = True,
+                            point_perms: Optional[List[Tensor]] = None
+                            ) -> dict:
         """Mask branch for chosen queries of one clip.
 
         Args:
             out (dict): :meth:`forward_clip` outputs.
-            frames (Tensor): (bs * T, 3, H, W) normalised input.
+            frames (Tensor): (bs * T, 3, H, W) normalised (padded) input.
             clip (int): Clip index in the batch.
             query_ids (Tensor): (n,) query indices.
+            img_size (tuple): (h, w) of the clip's image inside the padded
+                input: the normalised reference points and boxes are
+                relative to it.
             layer (int): Decoder layer whose queries drive the masks; its
                 input references give the reference points (for the last
                 layer: the penultimate layer's boxes). Defaults to -1.
+            mask_feats (tuple, optional): The clip's
+                :meth:`VMTMaskHead.mask_features`, when already computed
+                (training reuses them for every layer). Defaults to None.
+            full (bool): The whole cascade (True) or only the coarse head
+                (``mask_L8``, ``pred_masks``). Defaults to True.
             point_perms (list[Tensor], optional): Injected refinement point
                 permutations.
 
         Returns:
-            dict: :meth:`VMTMaskHead.forward` outputs for the clip.
+            dict: :meth:`VMTMaskHead.forward` (or ``coarse_masks``) outputs
+            for the clip, (T, n, ...) at the padded size.
         """
         num_frames = out['references'][0].shape[1]
         sl = slice(clip * num_frames, (clip + 1) * num_frames)
-        height, width = frames.shape[-2:]
+        img_h, img_w = img_size
         refs = out['references'][layer][clip][:, query_ids, :2]
-        centers = refs * refs.new_tensor([width, height])
-        memory = self.memory_levels(out['memory'][sl],
-                                    out['spatial_shapes'],
-                                    out['level_start_index'])
+        centers = refs * refs.new_tensor([img_w, img_h])
+        queries = out['hs'][layer][clip][query_ids]
+        if mask_feats is None:
+            mask_feats = self.clip_mask_features(out, clip)
+        if not full:
+            return self.mask_head.coarse_masks(mask_feats[0], queries,
+                                               centers)
+        pad_h, pad_w = frames.shape[-2:]
         hires = None if out['hires'] is None else out['hires'][sl]
         return self.mask_head(
-            memory, out['c2'][sl], hires, frames[sl],
-            out['hs'][layer][clip][query_ids], centers,
-            out['all_boxes'][layer][clip][:, query_ids], point_perms)
-
-    # ------------------------------------------------------------------
-    # inference
-    # ------------------------------------------------------------------
-    def predict(self,
-                inputs: Tensor,
-                data_samples: TrackSampleList,
-                rescale: bool = True,
-                point_perms: Optional[List[Tensor]] = None,
-                **kwargs) -> TrackSampleList:
-        """Segment and track the instances of a video (batch size 1).
-
-        Args:
-            inputs (Tensor): (1, T, 3, H, W), the whole video by default.
-            data_samples (list[:obj:`TrackDataSample`]): One video.
-            rescale (bool): Masks at the original frame size. Defaults to
-                True.
-            point_perms (list[Tensor], optional): Injected refinement point
-                permutations (tests).
-
-        Returns:
-            list[:obj:`TrackDataSample`]: Each frame gets
-            ``pred_track_instances`` with ``masks`` (k, H0, W0) bool,
-            ``scores`` (k,), ``labels`` (k,) 0-based, ``instances_id`` (k,)
-            (rank of the (query, class) pair) and ``bboxes`` (k, 4) xyxy,
-            for the released top-k (query, class) pairs whose tube is not
-            empty, in score order.
-        """
-        if inputs.dim() != 5 or inputs.shape[0] != 1:
-            raise ValueError('VMT.predict takes one clip, (1, T, 3, H, W); '
-                             f'got {tuple(inputs.shape)}')
-        frames = inputs[0]
-        out = self.forward_clip(frames, 1)
-        query_ids, pair_query, pair_class, pair_score = \
-            self.bbox_head.select_instances(out['all_cls'][-1][0],
-                                            self.test_cfg['num_select'])
-        masks = self.forward_masks(out, frames, 0, query_ids,
-                                   point_perms=point_perms)
-        track = data_samples[0]
-        ori_h, ori_w = track[0].metainfo.get('ori_shape', frames.shape[-2:])
-        size = (ori_h, ori_w) if rescale else tuple(frames.shape[-2:])
-        probs = F.interpolate(
-            masks['pred_masks_refine'], size=size, mode='bilinear',
-            align_corners=False).sigmoid()
-        binary = probs > self.test_cfg['mask_thr']  # (T, n, h, w)
-        row = {int(q): i for i, q in enumerate(query_ids.tolist())}
-        keep = [
-            k for k in range(len(pair_query))
-            if binary[:, row[int(pair_query[k])]].any()
-        ]
-        rows = torch.as_tensor([row[int(pair_query[k])] for k in keep],
-                               dtype=torch.long)
-        labels = pair_class[keep] - self.bbox_head.label_offset
-        for t in range(len(track)):
-            inst = InstanceData()
-            inst.masks = binary[t, rows]
-            inst.scores = pair_score[keep]
-            inst.labels = labels
-            inst.instances_id = torch.as_tensor(keep, dtype=torch.long)
-            inst.bboxes = mask2bbox(inst.masks)
-            track[t].pred_track_instances = inst
-        return data_samples
-
-    def forward_coarse_masks(self, out: dict, frames: Tensor, clip: int,
-                             query_ids: Tensor, layer: int) -> dict:
-        """Only the coarse (stride-8) dynamic head, for auxiliary layers.
-
-        The mask features of a clip are computed once and cached in
-        ``out``. Returns ``mask_L8`` (T, n, s8) and ``pred_masks``
-        (T, n, 2*s8).
-        """
-        num_frames = out['references'][0].shape[1]
-        sl = slice(clip * num_frames, (clip + 1) * num_frames)
-        cache = out.setdefault('coarse_feats', {})
-        if clip not in cache:
-            memory = self.memory_levels(out['memory'][sl],
-                                        out['spatial_shapes'],
-                                        out['level_start_index'])
-            cache[clip] = self.mask_head.mask_features(memory,
-                                                       out['c2'][sl])[0]
-        height, width = frames.shape[-2:]
-        refs = out['references'][layer][clip][:, query_ids, :2]
-        centers = refs * refs.new_tensor([width, height])
-        return self.mask_head.coarse_masks(
-            cache[clip], out['hs'][layer][clip][query_ids], centers)
-
-    # ------------------------------------------------------------------
-    # training
-    # ------------------------------------------------------------------
-    @staticmethod
-    def padding_masks(inputs: Tensor,
-                      data_samples: TrackSampleList) -> Optional[Tensor]:
-        """(bs*T, H, W) bool, True on padding; None if nothing is padded."""
-        num_clips, num_frames, _, height, width = inputs.shape
-        masks = inputs.new_zeros((num_clips * num_frames, height, width),
-                                 dtype=torch.bool)
-        for b, track in enumerate(data_samples):
-            for t in range(num_frames):
-                img_h, img_w = track[t].metainfo['img_shape'][:2]
-                masks[b * num_frames + t, img_h:] = True
-                masks[b * num_frames + t, :, img_w:] = True
-        return masks if masks.any() else None
-
-    def loss(self, inputs: Tensor, data_samples: TrackSampleList,
-             **kwargs) -> Dict[str, Tensor]:
-        """Losses of a batch of clips (see :class:`VMTCriterion`).
-
-        Args:
-            inputs (Tensor): (bs, T, 3, H, W) padded clips.
-            data_samples (list[:obj:`TrackDataSample`]): GT of every frame
-                (``gt_instances`` with ``bboxes``, ``labels``, ``masks``,
-                ``instances_ids``).
-
-        Returns:
-            dict[str, Tensor]: The losses.
-        """
-        if self.criterion is None:
-            raise RuntimeError('this VMT config has no criterion: add '
-                               'model.criterion to train it')
-        num_clips = inputs.shape[0]
-        frames = inputs.flatten(0, 1)
-        out = self.forward_clip(frames, num_clips,
-                                self.padding_masks(inputs, data_samples))
-        return self.criterion(self, out, frames, data_samples)
+            None, out['c2'][sl], hires, frames[sl], queries, centers,
+            out['all_boxes'][layer][clip][:, query_ids], point_perms,
+            features=mask_feats, valid_ratio=(img_w / pad_w, img_h / pad_h))
