@@ -78,3 +78,32 @@ def test_low_scores_become_null_tubes(tmp_path):
     metric.evaluate(1)
     out = json.load(open(osp.join(tmp_path, 'o', 'results.json')))
     assert out[0]['segmentations'] == [None]
+
+
+def test_category_ids_of_a_class_subset(tmp_path):
+    """A dataset restricted to a subset of the file's categories: label l is
+    the l-th selected class, written with that class's id (not l + 1)."""
+    h, w = 20, 30
+    a = np.zeros((h, w), bool)
+    a[2:10, 3:12] = True
+    gt = dict(videos=[dict(id=1, height=h, width=w, length=1)],
+              categories=[dict(id=4, name='cat'), dict(id=7, name='dog'),
+                          dict(id=9, name='fox')],
+              annotations=[])
+    ann = tmp_path / 'gt.json'
+    ann.write_text(json.dumps(gt))
+    metric = HQYTVISMetric(ann_file=str(ann), format_only=True,
+                           outfile_prefix=str(tmp_path / 'out'))
+    metric.dataset_meta = dict(classes=('fox', 'cat'))
+    metric.process({}, [video([np.stack([a, a])], [0.9, 0.8], [0, 1],
+                              [0, 1]).to_dict()])
+    metric.evaluate(1)
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [r['category_id'] for r in results] == [9, 4]
+    # without dataset classes: the YouTube-VIS numbering, label + 1
+    plain = HQYTVISMetric(ann_file=str(ann), format_only=True,
+                          outfile_prefix=str(tmp_path / 'plain'))
+    plain.process({}, [video([np.stack([a])], [0.9], [1], [0]).to_dict()])
+    plain.evaluate(1)
+    assert json.load(open(tmp_path / 'plain' / 'results.json'))[0][
+        'category_id'] == 2
