@@ -10,6 +10,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='TrackVisualizationHook', draw=False,
                        frame_interval=1))
+# random states in every checkpoint, restored on resume (mmengine keeps only
+# the seed); iteration-based configs use ResumableIterBasedTrainLoop too
+custom_hooks = [dict(type='RNGStateHook')]
 
 # `dist_cfg.backend` is 'nccl' on GPUs; on CPU-only machines use
 # `--cfg-options env_cfg.dist_cfg.backend=gloo` (the toy configs set gloo).

@@ -131,9 +131,10 @@ def _safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
         entries.append((multiarray._reconstruct, f'{module}._reconstruct'))
         entries.append((multiarray.scalar, f'{module}.scalar'))
     # numpy dtype classes (e.g. ``numpy.dtypes.Float64DType``) are pickled
-    # when dtypes are stored.
+    # when dtypes are stored; uint32 is the key array of numpy's random
+    # state (saved by mmvmt's RNGStateHook).
     for dtype in (np.float64, np.float32, np.float16, np.int64, np.int32,
-                  np.int16, np.int8, np.uint8, np.bool_):
+                  np.int16, np.int8, np.uint8, np.uint32, np.bool_):
         dtype_cls = type(np.dtype(dtype))
         entries.append(
             (dtype_cls, f'numpy.dtypes.{dtype_cls.__name__}'))
@@ -151,7 +152,9 @@ def allow_mmengine_checkpoint_types() -> None:
 def _refusal(err: pickle.UnpicklingError, name: str) -> UserInputError:
     """An unpickling error of the weights-only loader as one of ours."""
     msg = str(err)
-    found = re.search(r'GLOBAL (\S+)', msg)
+    found = re.search(r'GLOBAL (\S+)', msg) or re.search(
+        r"allowlisted via `add_safe_globals`, but got <class '([^']+)'>",
+        msg)
     if found:
         return UnsafeCheckpointError(
             f'Refusing to load checkpoint {name!r}: it contains objects '
