@@ -1,27 +1,34 @@
 # Copyright (c) mmvmt contributors.
 """A small synthetic video instance segmentation dataset in HQ-YTVIS format.
 
-Five categories of textured objects with curved, detailed boundaries
-(Fourier blobs, rounded stars, rings with a hole, crescents and thick
-worms) move, rotate and deform over textured backgrounds, occlude each other
-(visible masks are annotated), and enter or leave the frame. Every video is
-generated from its own generator seeded with ``(seed, video index)``, so the
-output is deterministic per seed.
+Five categories of objects with curved, detailed boundaries (Fourier
+blobs, rounded stars, rings with a hole, crescents and thick worms) move,
+rotate and deform over textured backgrounds. A category is told by its
+shape and by a texture that moves and turns with the object; colours are
+random per object, so colour says nothing about the category. Objects
+occlude each other, pass behind an opaque pillar (unannotated foreground)
+and enter or leave the frame; visible masks are annotated, and a frame where
+an object is not visible (out of the frame, fully occluded, or fewer than
+``_MIN_AREA`` pixels) has a ``None`` mask. Every video is generated from its
+own generator seeded with ``(seed, video index)``, so the output is
+deterministic per seed.
 """
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
 TOY_CLASSES = ('blob', 'star', 'ring', 'crescent', 'worm')
-# BGR base colours, one per category (plus a texture of its own)
-_COLOURS = [(40, 90, 230), (60, 200, 60), (220, 110, 30), (40, 210, 230),
-            (200, 60, 200)]
 _MIN_AREA = 8
+# how an object moves: stays in view, enters or leaves through a border
+_MOTIONS = ('stay', 'enter', 'leave')
+_MOTION_P = (0.5, 0.25, 0.25)
+# radius of a disc that holds any object, in units of its size (worms)
+_EXTENT = 1.7
 
 
 def _radial(theta: np.ndarray, cat: int, phase: float,
@@ -59,7 +66,9 @@ def _shape_mask(height: int, width: int, cat: int, centre: Tuple[float,
         ca, sa = np.cos(angle), np.sin(angle)
         pts = np.stack([cx + ca * xs - sa * ys, cy + sa * xs + ca * ys], 1)
         pts = np.round(pts * 4).astype(np.int32)
-        cv2.polylines(mask, [pts], False, 1, max(2, int(size * 0.35)) * 4,
+        # (the thickness is in whole pixels, ``shift`` only applies to the
+        # points)
+        cv2.polylines(mask, [pts], False, 1, max(2, int(size * 0.35)),
                       cv2.LINE_8, shift=2)
         return mask
     cv2.fillPoly(mask, [outline(1.0)], 1, cv2.LINE_8, shift=2)
@@ -91,14 +100,61 @@ def _background(rng: np.random.Generator, height: int,
 
 
 def _object_pattern(cat: int, height: int, width: int,
+                    centre: Tuple[float, float], angle: float,
                     phase: float) -> np.ndarray:
-    """Category texture in [0, 1]: stripes, dots or checks."""
+    """Category texture in [0, 1] in the object's own frame (it moves and
+    turns with the object): dots, radial stripes, checks, stripes across,
+    stripes along."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    if cat in (0, 3):
-        return 0.5 + 0.5 * np.sin(xx * 0.9 + phase) * np.sin(yy * 0.9)
-    if cat in (1, 4):
-        return 0.5 + 0.5 * np.sin((xx + yy) * 0.7 + phase)
-    return ((xx // 4 + yy // 4) % 2).astype(np.float32)
+    dx, dy = xx - centre[0], yy - centre[1]
+    u = np.cos(angle) * dx + np.sin(angle) * dy
+    v = -np.sin(angle) * dx + np.cos(angle) * dy
+    if cat == 0:
+        return 0.5 + 0.5 * np.sin(u * 0.9) * np.sin(v * 0.9)
+    if cat == 1:
+        return 0.5 + 0.5 * np.sin(np.arctan2(v, u) * 10 + phase)
+    if cat == 2:
+        return ((np.floor(u / 4) + np.floor(v / 4)) % 2).astype(np.float32)
+    if cat == 3:
+        return 0.5 + 0.5 * np.sin(u * 1.2)
+    return 0.5 + 0.5 * np.sin(v * 1.2)
+
+
+def _random_colour(rng: np.random.Generator) -> np.ndarray:
+    """A saturated BGR colour of random hue (the same for every class)."""
+    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(150, 256),
+                      rng.integers(150, 256)]]])
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float64)
+
+
+def _trajectory(rng: np.random.Generator, motion: str, size: float,
+                num_frames: int, height: int,
+                width: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(start, velocity) of an object's centre in pixels (per frame).
+
+    ``enter``/``leave``: the centre crosses a random border at a random
+    frame, moving inward/outward fast enough that the object is completely
+    outside the frame a couple of frames before/after.
+    """
+    if motion == 'stay':
+        start = np.array([rng.uniform(0.15, 0.85) * width,
+                          rng.uniform(0.15, 0.85) * height])
+        direction = rng.uniform(0, 2 * np.pi)
+        speed = rng.uniform(0.5, 2.5)
+        return start, speed * np.array([np.cos(direction),
+                                        np.sin(direction)])
+    side = int(rng.integers(0, 4))  # left, right, top, bottom
+    along = rng.uniform(0.2, 0.8)
+    border = [np.array([0.0, along * height]),
+              np.array([float(width), along * height]),
+              np.array([along * width, 0.0]),
+              np.array([along * width, float(height)])][side]
+    inward = [np.array([1.0, 0]), np.array([-1.0, 0]), np.array([0, 1.0]),
+              np.array([0, -1.0])][side]
+    speed = rng.uniform(0.7, 1.1) * size
+    vel = inward * speed * (1 if motion == 'enter' else -1)
+    cross = rng.uniform(0, max(num_frames - 1, 1))
+    return border - vel * cross, vel
 
 
 def generate_video(seed: int, index: int, num_frames: int, height: int,
@@ -107,8 +163,9 @@ def generate_video(seed: int, index: int, num_frames: int, height: int,
 
     Returns:
         tuple: frames (list of (H, W, 3) uint8 BGR) and objects (list of
-        dicts with ``category_id`` (1-based) and ``masks``, a list of
-        (H, W) uint8 masks or None where the object is not visible).
+        dicts with ``category_id`` (1-based, :data:`TOY_CLASSES` order)
+        and ``masks``, a list of (H, W) uint8 masks or None where the
+        object is not visible).
     """
     rng = np.random.default_rng([seed, index])
     num_objects = int(rng.integers(2, 5))
@@ -116,14 +173,9 @@ def generate_video(seed: int, index: int, num_frames: int, height: int,
     for _ in range(num_objects):
         cat = int(rng.integers(0, len(TOY_CLASSES)))
         size = float(rng.uniform(0.09, 0.17) * min(height, width) * 1.3)
-        enters = rng.random() < 0.3
-        start = np.array([rng.uniform(0.15, 0.85) * width,
-                          rng.uniform(0.15, 0.85) * height])
-        speed = rng.uniform(0.5, 2.5) * (2.0 if enters else 1.0)
-        direction = rng.uniform(0, 2 * np.pi)
-        vel = speed * np.array([np.cos(direction), np.sin(direction)])
-        if enters:  # start outside, moving in
-            start = start - vel * num_frames * 0.6
+        motion = _MOTIONS[int(rng.choice(len(_MOTIONS), p=_MOTION_P))]
+        start, vel = _trajectory(rng, motion, size, num_frames, height,
+                                 width)
         objects.append(
             dict(cat=cat, size=size, pos=start, vel=vel,
                  angle=rng.uniform(0, 2 * np.pi),
@@ -131,28 +183,39 @@ def generate_video(seed: int, index: int, num_frames: int, height: int,
                  phase=rng.uniform(0, 2 * np.pi),
                  dphase=rng.uniform(0.1, 0.4),
                  coeffs=rng.uniform(-0.15, 0.15, size=3),
-                 shade=rng.uniform(0.8, 1.2)))
+                 colour=_random_colour(rng)))
     background = _background(rng, height, width)
+    # an opaque pillar in front of every object in half of the videos
+    pillar = np.zeros((height, width), bool)
+    if rng.random() < 0.5:
+        half_w = rng.uniform(0.12, 0.2) * width
+        x0 = rng.uniform(0.25, 0.75) * width
+        pillar[:, int(x0 - half_w):int(x0 + half_w)] = True
+        pillar_paint = _background(rng, height, width) * 0.6
     frames, masks = [], [[] for _ in objects]
     for t in range(num_frames):
         img = background.copy()
         drawn = []
         for obj in objects:
             phase = obj['phase'] + obj['dphase'] * t
-            m = _shape_mask(height, width, obj['cat'],
-                            tuple(obj['pos'] + obj['vel'] * t), obj['size'] *
-                            (1 + 0.1 * np.sin(phase)),
-                            obj['angle'] + obj['spin'] * t, phase,
-                            obj['coeffs'])
-            colour = np.array(_COLOURS[obj['cat']]) * obj['shade']
-            pattern = _object_pattern(obj['cat'], height, width, phase)
-            paint = colour[None, None] * (0.65 + 0.45 * pattern[..., None])
+            centre = tuple(obj['pos'] + obj['vel'] * t)
+            angle = obj['angle'] + obj['spin'] * t
+            m = _shape_mask(height, width, obj['cat'], centre,
+                            obj['size'] * (1 + 0.1 * np.sin(phase)), angle,
+                            phase, obj['coeffs'])
+            pattern = _object_pattern(obj['cat'], height, width, centre,
+                                      angle, phase)
+            paint = obj['colour'][None, None] * (0.55 +
+                                                 0.5 * pattern[..., None])
             img = np.where(m[..., None] > 0, paint, img)
             drawn.append(m)
+        if pillar.any():
+            img = np.where(pillar[..., None], pillar_paint, img)
         for i, m in enumerate(drawn):
             visible = m.copy()
             for above in drawn[i + 1:]:
                 visible[above > 0] = 0
+            visible[pillar] = 0
             masks[i].append(visible if visible.sum() >= _MIN_AREA else None)
         noise = rng.normal(0, 4, size=img.shape)
         frames.append(np.clip(img + noise, 0, 255).astype(np.uint8))
@@ -204,34 +267,53 @@ def make_toy_dataset(out: str,
                      num_videos: int = 60,
                      num_frames: int = 8,
                      size: Tuple[int, int] = (128, 192),
-                     val_every: int = 5) -> Dict[str, str]:
-    """Write ``out/JPEGImages/<video>/<frame>.jpg``, ``out/train.json`` and
-    ``out/val.json`` (every ``val_every``-th video is a val video), and
-    ``out/coco.json``: the first frame of every train video as a COCO
-    instance image with polygon masks (a stand-in for COCO in joint
-    training tests and toy runs).
+                     num_val_videos: int = 60,
+                     val_seed: Optional[int] = None) -> Dict[str, str]:
+    """Write ``out/JPEGImages/<video>/<frame>.jpg``, ``out/train.json``,
+    ``out/val.json`` and ``out/coco.json``.
+
+    The ``num_videos`` train videos come from ``seed``, the
+    ``num_val_videos`` val videos from their own ``val_seed``, so no val
+    video shares a generator with a train video. ``coco.json`` holds the
+    first frame of every train video as a COCO instance image with polygon
+    masks (a stand-in for COCO in joint training tests and toy runs).
+
+    Args:
+        out (str): Output folder.
+        seed (int): Seed of the train videos. Defaults to 0.
+        num_videos (int): Train videos. Defaults to 60.
+        num_frames (int): Frames per video. Defaults to 8.
+        size (tuple[int]): (H, W). Defaults to (128, 192).
+        num_val_videos (int): Val videos. Defaults to 60.
+        val_seed (int, optional): Seed of the val videos. Defaults to
+            ``seed + 1000``.
 
     Returns:
         dict[str, str]: paths of the json files (``train``, ``val``,
         ``coco``).
     """
     height, width = size
+    val_seed = seed + 1000 if val_seed is None else val_seed
     categories = [dict(id=i + 1, name=n, supercategory='toy')
                   for i, n in enumerate(TOY_CLASSES)]
-    splits = {s: dict(info=dict(description=f'mmvmt toy dataset, seed '
-                                f'{seed}'),
-                      licenses=[], categories=categories, videos=[],
-                      annotations=[]) for s in ('train', 'val')}
+    splits = {
+        split: dict(info=dict(description=f'mmvmt toy dataset, {split} '
+                              f'seed {split_seed}'),
+                    licenses=[], categories=categories, videos=[],
+                    annotations=[])
+        for split, split_seed in (('train', seed), ('val', val_seed))
+    }
     coco = dict(info=dict(description='mmvmt toy dataset, first train '
                           f'frames as COCO images, seed {seed}'),
                 licenses=[], categories=categories, images=[],
                 annotations=[])
     ann_id = 1
-    for index in range(num_videos):
-        split = 'val' if index % val_every == val_every - 1 else 'train'
-        name = f'toy_{index:04d}'
-        frames, objects = generate_video(seed, index, num_frames, height,
-                                         width)
+    jobs = [('train', seed, i) for i in range(num_videos)] + \
+        [('val', val_seed, i) for i in range(num_val_videos)]
+    for video_id, (split, split_seed, index) in enumerate(jobs, 1):
+        name = f'toy_{split}_{index:04d}'
+        frames, objects = generate_video(split_seed, index, num_frames,
+                                         height, width)
         os.makedirs(osp.join(out, 'JPEGImages', name), exist_ok=True)
         file_names = []
         for t, frame in enumerate(frames):
@@ -239,7 +321,6 @@ def make_toy_dataset(out: str,
             cv2.imwrite(osp.join(out, 'JPEGImages', rel), frame,
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
             file_names.append(rel)
-        video_id = index + 1
         splits[split]['videos'].append(
             dict(id=video_id, width=width, height=height, length=num_frames,
                  file_names=file_names))

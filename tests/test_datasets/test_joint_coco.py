@@ -23,8 +23,8 @@ TOY_MAP = {name: name for name in TOY_CLASSES[:4]}
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toy'))
-    paths = make_toy_dataset(root, seed=1, num_videos=6, num_frames=4,
-                             size=(64, 96))
+    paths = make_toy_dataset(root, seed=1, num_videos=5, num_frames=4,
+                             size=(64, 96), num_val_videos=1)
     return dict(root=root + '/', **paths)
 
 

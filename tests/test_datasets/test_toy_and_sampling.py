@@ -9,15 +9,16 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from mmvmt.datasets.toy_generator import TOY_CLASSES, make_toy_dataset
+from mmvmt.datasets.toy_generator import (TOY_CLASSES, generate_video,
+                                          make_toy_dataset)
 from mmvmt.datasets.transforms import seqformer_frame_ids
 
 
 def test_toy_dataset_is_deterministic_and_valid(tmp_path):
     a = make_toy_dataset(str(tmp_path / 'a'), seed=3, num_videos=5,
-                         num_frames=4, size=(64, 96))
+                         num_frames=4, size=(64, 96), num_val_videos=2)
     b = make_toy_dataset(str(tmp_path / 'b'), seed=3, num_videos=5,
-                         num_frames=4, size=(64, 96))
+                         num_frames=4, size=(64, 96), num_val_videos=2)
     for split in ('train', 'val'):
         assert filecmp.cmp(a[split], b[split], shallow=False)
     data = json.load(open(a['train']))
@@ -41,8 +42,52 @@ def test_toy_dataset_is_deterministic_and_valid(tmp_path):
             assert box == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
                            ys.max() - ys.min() + 1]
     other = make_toy_dataset(str(tmp_path / 'c'), seed=4, num_videos=5,
-                             num_frames=4, size=(64, 96))
+                             num_frames=4, size=(64, 96), num_val_videos=2)
     assert not filecmp.cmp(a['train'], other['train'], shallow=False)
+    # val videos come from their own seed (seed + 1000), not from train's
+    val = json.load(open(a['val']))
+    assert len(val['videos']) == 2
+    _, objects = generate_video(1003, 0, 4, 64, 96)
+    kept = [o for o in objects if any(m is not None for m in o['masks'])]
+    first = [a_ for a_ in val['annotations']
+             if a_['video_id'] == val['videos'][0]['id']]
+    assert [a_['category_id'] for a_ in first] == \
+        [o['category_id'] for o in kept]
+
+
+def test_toy_objects_enter_leave_and_are_not_coloured_by_class():
+    absent = total = 0
+    colours = {}
+    for index in range(40):
+        frames, objects = generate_video(0, index, 8, 128, 192)
+        for obj in objects:
+            masks = obj['masks']
+            absent += sum(m is None for m in masks)
+            total += len(masks)
+            shown = [t for t, m in enumerate(masks) if m is not None]
+            if shown:
+                t = shown[0]
+                colours.setdefault(obj['category_id'], []).append(
+                    frames[t][masks[t] > 0].mean(0))
+    assert absent / total >= 0.10, absent / total
+    # colour is random per object: objects of one class differ in colour
+    for cat, values in colours.items():
+        assert np.std(np.array(values), 0).max() > 30, (cat, values)
+
+
+def test_toy_texture_moves_with_the_object_and_worm_width():
+    from mmvmt.datasets.toy_generator import _object_pattern, _shape_mask
+    for cat in range(5):
+        p1 = _object_pattern(cat, 40, 60, (20.0, 20.0), 0.3, 1.0)
+        p2 = _object_pattern(cat, 40, 60, (25.0, 23.0), 0.3, 1.0)
+        np.testing.assert_allclose(p2[3:, 5:], p1[:-3, :-5], atol=1e-4)
+    # a straight worm (phase so that sin stays small is not needed: measure
+    # the stroke across its middle) is about max(2, int(0.35 size)) wide
+    size = 20.0
+    worm = _shape_mask(100, 160, 4, (80.0, 50.0), size, 0.0, np.pi / 2,
+                       np.zeros(3))
+    width = int(worm[:, 80].sum())
+    assert abs(width - int(size * 0.35)) <= 2, width
 
 
 @pytest.mark.parametrize('length,num', [(1, 5), (2, 5), (5, 5), (30, 5),
@@ -73,8 +118,8 @@ def test_train_pipeline_and_browse_dataset(tmp_path):
     from mmvmt.registry import DATASETS
     from ..conftest import ROOT
     root = str(tmp_path / 'toy')
-    make_toy_dataset(root, seed=1, num_videos=6, num_frames=4,
-                     size=(64, 96))
+    make_toy_dataset(root, seed=1, num_videos=5, num_frames=4,
+                     size=(64, 96), num_val_videos=1)
     config = osp.join(ROOT, 'configs', 'vmt', 'vmt_r18_toy.py')
     cfg = Config.fromfile(config)
     cfg.train_dataloader.dataset.data_root = root + '/'

@@ -22,8 +22,8 @@ CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r18_toy.py')
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toy'))
-    make_toy_dataset(root, seed=0, num_videos=6, num_frames=3,
-                     size=(64, 96), val_every=3)
+    make_toy_dataset(root, seed=0, num_videos=4, num_frames=3,
+                     size=(64, 96), num_val_videos=2)
     return root
 
 

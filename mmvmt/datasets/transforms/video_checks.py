@@ -75,8 +75,9 @@ class FilterClipInstances(BaseTransform):
         for t in range(len(results['gt_instances_ids'])):
             if 'gt_masks' in results:
                 masks = results['gt_masks'][t].to_ndarray()
-                keep_instances(results, t,
-                               masks.reshape(len(masks), -1).any(1))
+                visible = masks.reshape(len(masks), -1).any(1) if len(
+                    masks) else np.zeros(0, bool)  # (a frame can be empty)
+                keep_instances(results, t, visible)
             ids.update(np.asarray(results['gt_instances_ids'][t]).tolist())
         if not self.min_instances <= len(ids) <= self.max_instances:
             return None
