@@ -7,31 +7,19 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import mmvmt  # noqa: F401  (installs the allow-list)
 from mmvmt.utils import UnsafeCheckpointError
-from ..tiny_runner import TinyData, TinyModel
+from ..tiny_runner import TinyModel, tiny_runner
 
 
 def make_runner(work_dir, max_iters, resume=False):
-    return Runner(
-        model=TinyModel(),
-        work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=TinyData(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=2,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=2,
-                            by_epoch=False)),
-        resume=resume,
-        randomness=dict(seed=0),
-        default_scope='mmengine')
+    return tiny_runner(
+        work_dir, dict(by_epoch=False, max_iters=max_iters),
+        dict(type='CheckpointHook', interval=2, by_epoch=False),
+        resume=resume, default_scope='mmengine')
 
 
 def test_runner_checkpoint_loads_and_resumes(tmp_path):

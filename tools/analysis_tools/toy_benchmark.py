@@ -48,7 +48,7 @@ param_scheduler = [
          milestones=[{drop}], gamma=0.1)
 ]
 default_hooks = dict(
-    logger=dict(interval=20),
+    logger=dict(interval=5, log_metric_by_epoch=False),
     checkpoint=dict(by_epoch=False, interval={iters}, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed={seed})
@@ -85,15 +85,15 @@ def scalars(work_dir: str) -> list:
 
 def curve(records: list) -> list:
     """(iteration, training seconds so far, mask_AP, boundary_AP) at every
-    validation; training seconds add up the logged iteration times."""
-    out, train_s, last_iter = [], 0.0, 0
+    validation; training seconds add up the logged (window-averaged)
+    iteration times, so validation is not counted."""
+    out, train_s, last_step = [], 0.0, 0
     for rec in records:
-        if 'time' in rec and 'loss' in rec:
-            step = rec.get('step', rec.get('iter', last_iter))
-            train_s += rec['time'] * (step - last_iter)
-            last_iter = step
-        if 'hqvis/mask_AP' in rec:
-            out.append(dict(iter=last_iter, train_s=round(train_s, 1),
+        if 'loss' in rec and 'time' in rec:
+            train_s += rec['time'] * (rec['step'] - last_step)
+            last_step = rec['step']
+        elif 'hqvis/mask_AP' in rec:
+            out.append(dict(iter=rec['step'], train_s=round(train_s, 1),
                             mask_AP=rec['hqvis/mask_AP'],
                             boundary_AP=rec['hqvis/boundary_AP']))
     return out

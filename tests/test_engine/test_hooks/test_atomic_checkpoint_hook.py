@@ -4,34 +4,17 @@ keeps ``last_checkpoint`` on the previous one, and auto-resume continues
 from it."""
 import os
 import os.path as osp
-import uuid
 
 import pytest
 from mmengine.fileio import LocalBackend
-from mmengine.runner import Runner
 
-from ...tiny_runner import TinyData, TinyModel
+from ...tiny_runner import tiny_runner
 
 
 def runner(work_dir, max_epochs, hook='AtomicCheckpointHook', resume=False):
-    return Runner(
-        model=TinyModel(),
-        work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=TinyData(4),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=2,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(
-            checkpoint=dict(type=hook, interval=1, max_keep_ckpts=1)),
-        resume=resume,
-        randomness=dict(seed=0),
-        default_scope='mmvmt',
-        # unique: mmengine reuses the scope of a runner created in the same
-        # second under the same (timestamp) name
-        experiment_name=f'atomic-{uuid.uuid4().hex}')
+    return tiny_runner(work_dir, dict(by_epoch=True, max_epochs=max_epochs),
+                       dict(type=hook, interval=1, max_keep_ckpts=1),
+                       length=4, resume=resume)
 
 
 def fail_second_save(monkeypatch):
