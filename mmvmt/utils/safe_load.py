@@ -7,7 +7,7 @@ Runner checkpoints contain a few non-tensor objects (the message hub's
 methods pickled as ``getattr(HistoryBuffer, 'mean')``), so ``--resume`` and
 ``load_checkpoint`` fail with ``UnpicklingError``.
 
-Instead of a blanket ``weights_only=False`` (which lets a checkpoint run
+Instead of loading with weights_only off (which lets a checkpoint run
 arbitrary code), :func:`allow_mmengine_checkpoint_types` allow-lists exactly
 the types those checkpoints contain. ``builtins.getattr`` is not allowed as
 such: it is mapped to :func:`_history_buffer_getattr`, which only resolves the
@@ -22,7 +22,7 @@ mmengine go through it: local files (loaded here with an explicit
 ``weights_only=True``), ``http(s)://`` and the schemes that resolve to a
 URL (``torchvision://``, ``modelzoo://``, ``open-mmlab://``, ``mmcls://``),
 whose download mmengine hands to ``torch.hub.load_state_dict_from_url``
-with ``weights_only=False`` (replaced here by the same call with
+with weights_only off (replaced here by the same call with
 ``weights_only=True``), and the remaining schemes (``s3://``, ``pavi://``),
 which call ``torch.load`` with torch's default (``True`` from torch 2.6 on,
 enforced by :func:`require_safe_torch`). Unreadable files (truncated, empty,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on bundled data (run through `make demo`):
 #  1. generate the toy dataset (data/toy) unless it exists;
-#  2. train the toy config on CPU (TOY_EPOCHS epochs, default 12);
+#  2. train the toy config on CPU (TOY_EPOCHS epochs, default 32);
 #  3. test it: both APs printed, results written;
 #  4. render overlays of a few val videos;
 #  5. released-model path: VMT-R50 through tools/test.py on the real frames
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 SHARED=${SHARED:-../shared}
 OUT=${OUT:-work_dirs/demo}
-EPOCHS=${TOY_EPOCHS:-12}
+EPOCHS=${TOY_EPOCHS:-32}
 mkdir -p "$OUT"
 
 echo "== 1/5 toy dataset"
