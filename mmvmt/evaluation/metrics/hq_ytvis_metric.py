@@ -30,10 +30,10 @@ class HQYTVISMetric(BaseVideoMetric):
     ``CocoMetric`` does: through the names of ``dataset_meta['classes']``
     in the ``ann_file``'s categories (so a dataset restricted to a subset
     of classes writes the right ids); without ``dataset_meta`` or
-    categories in the file, label ``l`` is category ``l + 1``. Evaluation uses :class:`HQVISEvaluator` against the GT json
-    ``ann_file`` (the reference evaluator's semantics); works on HQ-YTVIS and
-    YTVIS-2019/2021 files (use ``iou_types=('segm',)`` where boundary AP is
-    not wanted).
+    categories in the file, label ``l`` is category ``l + 1``. Evaluation
+    uses :class:`HQVISEvaluator` against the GT json ``ann_file`` (the
+    reference evaluator's semantics); works on HQ-YTVIS and YTVIS-2019/2021
+    files (use ``iou_types=('segm',)`` where boundary AP is not wanted).
 
     Args:
         ann_file (str, optional): GT json. Required unless ``format_only``.
