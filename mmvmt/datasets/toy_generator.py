@@ -13,7 +13,6 @@ an object is not visible (out of the frame, fully occluded, or fewer than
 own generator seeded with ``(seed, video index)``, so the output is
 deterministic per seed.
 """
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
@@ -21,6 +20,8 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
+
+from mmvmt.utils.atomic_io import dump_json_atomic
 
 TOY_CLASSES = ('blob', 'star', 'ring', 'crescent', 'worm')
 _MIN_AREA = 8
@@ -351,7 +352,5 @@ def make_toy_dataset(out: str,
     splits['coco'] = coco
     for split, data in splits.items():
         paths[split] = osp.join(out, f'{split}.json')
-        with open(paths[split] + '.tmp', 'w') as f:
-            json.dump(data, f)
-        os.replace(paths[split] + '.tmp', paths[split])
+        dump_json_atomic(data, paths[split])
     return paths

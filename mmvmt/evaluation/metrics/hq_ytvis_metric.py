@@ -11,6 +11,7 @@ from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmvmt.registry import METRICS
+from mmvmt.utils.atomic_io import atomic_outputs
 from ..functional import (STAT_NAMES, HQVISEvaluator, HQVISInputError,
                           TubeCollector)
 
@@ -136,14 +137,12 @@ class HQYTVISMetric(BaseVideoMetric):
             out_dir = tempfile.mkdtemp(prefix='mmvmt_results_')
         os.makedirs(out_dir, exist_ok=True)
         json_path = osp.join(out_dir, 'results.json')
-        tmp = json_path + '.tmp'
-        mmengine.dump(results, tmp, file_format='json')
-        os.replace(tmp, json_path)
         zip_path = osp.join(out_dir, 'submission_file.zip')
-        with zipfile.ZipFile(zip_path + '.tmp', 'w',
-                             zipfile.ZIP_DEFLATED) as zf:
-            zf.write(json_path, 'results.json')
-        os.replace(zip_path + '.tmp', zip_path)
+        # both appear together, complete, or neither does
+        with atomic_outputs(json_path, zip_path) as (json_tmp, zip_tmp):
+            mmengine.dump(results, json_tmp, file_format='json')
+            with zipfile.ZipFile(zip_tmp, 'w', zipfile.ZIP_DEFLATED) as zf:
+                zf.write(json_tmp, 'results.json')
         print_log(f'results written to {json_path} and {zip_path}',
                   logger=MMLogger.get_current_instance())
         return out_dir
