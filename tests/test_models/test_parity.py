@@ -7,7 +7,6 @@ the user path ``tools/test.py configs/vmt/vmt_r50.py CKPT --data-root ...
 --format-only``; ``results.json`` and the intermediate tensors are compared
 with the original's within the kit's tolerances.
 """
-import argparse
 import json
 import os.path as osp
 import re
@@ -16,13 +15,10 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
 
-from mmvmt.registry import DATASETS, MODELS
-from mmvmt.utils.cli import apply_test_data_overrides, load_weights_strict
 from ..conftest import ROOT, shared_path
-from .parity_utils import close, compare_results
+from .parity_utils import (check_close, check_stages, compare_results,
+                           run_in_process)
 
 CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r50.py')
 CASES = ['tiny', 'small', 'medium']
@@ -76,104 +72,17 @@ def test_results_json_through_tools_test(case, parity_ckpt, tmp_path):
     assert osp.isfile(osp.join(work_dir, 'submission_file.zip'))
 
 
-def _expected(npz, key, ours):
-    """Full expected array, or its stored sub-grid with ours sub-sampled.
-
-    The stride is inferred from the shapes: in the kit the stored
-    ``<key>_sub_stride`` does not always belong to ``<key>_sub`` (small:
-    ``input_sub`` is a stride-8 grid while ``input_sub_stride`` says 2).
-    """
-    if key in npz.files:
-        return npz[key], ours
-    sub = npz[key + '_sub']
-    height, width = ours.shape[-2:]
-    strides = [
-        s for s in range(1, max(height, width) + 1)
-        if -(-height // s) == sub.shape[-2] and -(-width // s) == sub.shape[-1]
-    ]
-    assert strides, (key, ours.shape, sub.shape)
-    stored = int(npz[key + '_sub_stride'])
-    stride = stored if stored in strides else strides[0]
-    return sub, ours[..., ::stride, ::stride]
-
-
-def run_in_process(case, ckpt):
-    folder, info = case_info(case)
-    cfg = Config.fromfile(CONFIG)
-    cfg.work_dir = '/tmp'
-    apply_test_data_overrides(
-        cfg,
-        argparse.Namespace(
-            data_root=osp.join(folder, 'data'),
-            ann_file='valid.json',
-            short_side=info['resize_shorter_side'],
-            format_only=True))
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    model = MODELS.build(cfg.model).eval()
-    load_weights_strict(model, ckpt)
-    item = dataset[0]
-    with torch.no_grad():
-        data = model.data_preprocessor(
-            dict(inputs=[item['inputs']],
-                 data_samples=[item['data_samples']]), False)
-        frames = data['inputs'][0]
-        out = model.forward_clip(frames, 1)
-        query_ids, pair_q, pair_c, pair_s = model.bbox_head.select_instances(
-            out['all_cls'][-1][0])
-        masks = model.forward_mask_branch(out, frames, 0, query_ids,
-                                          tuple(frames.shape[-2:]))
-    return frames, out, query_ids, (pair_q, pair_c, pair_s), masks
-
-
 @pytest.mark.parametrize('case', CASES)
 def test_tensors_stage_by_stage(case, parity_ckpt):
     folder, info = case_info(case)
     npz = np.load(osp.join(folder, 'expected', 'tensors.npz'))
-    frames, out, qids, pairs, masks = run_in_process(case, parity_ckpt)
-    # input: bit-exact preprocessing
-    assert list(frames.shape) == npz['input_shape'].tolist()
-    exp, ours = _expected(npz, 'input', frames.numpy())
-    close(ours, exp, atol=0)
-    # backbone and encoder memory
+    _, frames, out, qids, pairs, masks = run_in_process(
+        CONFIG, osp.join(folder, 'data'), info['resize_shorter_side'],
+        parity_ckpt)
     for key, ours in (('backbone_C1_conv1', out['hires']),
                       ('backbone_C2_layer1', out['c2'])):
-        exp, ours = _expected(npz, key, ours.numpy())
-        close(ours, exp, atol=1e-3, rtol=1e-4)
-    memory = out['memory'].numpy()  # (T, sum_hw, C): tokens x channels
-    exp, ours = _expected(npz, 'memory', memory)
-    close(ours, exp, atol=1e-3, rtol=1e-4)
-    # decoder outputs of the last layer
-    close(out['all_cls'][-1][0].numpy(), npz['pred_logits_all'], 1e-3,
-          1e-4)
-    close(out['all_boxes'][-1][0].numpy(), npz['pred_boxes_all'], 1e-4)
-    refs = np.stack([r[0].numpy() for r in out['references'][1:]] +
-                    [out['all_boxes'][-1][0].numpy()])
-    close(refs, npz['inter_references'], 1e-4)
-    close(out['hs'][-1][0].numpy(), npz['hs_last'], 1e-3, 1e-4)
-    # selection: same queries and (query, class) pairs, scores within 1e-4
-    assert sorted(qids.tolist()) == sorted(npz['sel_query_ids'].tolist())
-    pair_q, pair_c, pair_s = pairs
-    flat = (pair_q * 42 + pair_c).tolist()
-    assert flat == npz['topk10_flat_idx'].tolist()
-    close(pair_s.numpy(), npz['topk10_scores'], 1e-4)
-    # mask stages, aligned by query id (the original uses set order)
-    order = [qids.tolist().index(q) for q in npz['sel_query_ids'].tolist()]
-    for key in ('mask_L8', 'mask_L4', 'mask_L2', 'pred_masks',
-                'pred_masks_inc', 'pred_masks_refine'):
-        ours = masks[key][:, order].transpose(0, 1).numpy()
-        exp, ours = _expected(npz, key, ours)
-        close(ours, exp, atol=1e-3, rtol=1e-4)
-    band = masks['band'].numpy()
-    assert (band == npz['band_s2'].astype(bool)).all()
-    assert band.reshape(band.shape[0], -1).sum(1).tolist() == \
-        npz['n_points'].tolist()
-    # final probabilities at the original size
-    ori = tuple(npz['orig_hw'].tolist())
-    prob = torch.nn.functional.interpolate(
-        masks['pred_masks_refine'], size=ori, mode='bilinear',
-        align_corners=False).sigmoid()[:, order].transpose(0, 1).numpy()
-    exp, ours = _expected(npz, 'final_prob', prob)
-    close(ours, exp, atol=1e-4)
+        check_close(npz, key, ours.numpy(), 1e-3, 1e-4)
+    check_stages(npz, frames, out, qids, pairs, masks)
 
 
 def test_tools_test_evaluates_both_aps(parity_ckpt, tmp_path):
