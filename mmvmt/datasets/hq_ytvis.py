@@ -69,7 +69,10 @@ class HQYTVISDataset(BaseVideoDataset):
     Args:
         seg_field (str): Annotation field with the masks; the HQ-YTVIS train
             file keeps its refined masks in ``'segmentations_refined'``.
-            Defaults to ``'segmentations'``.
+            Boxes come from ``'bboxes_refined'`` for that field where the
+            file has it (``tools/misc/self_correct.py`` output), else from
+            ``'bboxes'``, else from the masks. Defaults to
+            ``'segmentations'``.
         check_files (bool): Check at build time that every listed frame
             exists. Defaults to True.
         **kwargs: Arguments of :class:`BaseVideoDataset` (``ann_file``,
@@ -154,7 +157,14 @@ class HQYTVISDataset(BaseVideoDataset):
             raise DatasetError(
                 f'{self.ann_file}: annotation {ann.get("id")} of video {vid} '
                 f'lists {len(segms)} frames, the video has {len(frames)}')
-        bboxes = ann.get('bboxes') or [None] * len(frames)
+        # boxes of the masks read: 'bboxes_refined' beside
+        # 'segmentations_refined' when the file has them (self_correct.py
+        # writes them), else 'bboxes' as the original's loader reads them
+        # (HQ-YTVIS: YouTube-VIS boxes with refined masks), else the masks'
+        suffix = self.seg_field[len('segmentations'):] \
+            if self.seg_field.startswith('segmentations') else ''
+        bboxes = ann.get('bboxes' + suffix) if suffix else None
+        bboxes = bboxes or ann.get('bboxes') or [None] * len(frames)
         for frame, segm, bbox in zip(frames, segms, bboxes):
             if not segm:
                 continue

@@ -9,6 +9,12 @@ Example::
 Train videos come from ``--seed``, val videos from ``--val-seed`` (default
 seed + 1000). Prints the share of annotated track-frames where the object
 is absent.
+
+``--coarse-train`` makes ``train.json`` YouTube-VIS-like coarse (see
+``mmvmt/datasets/coarse_labels.py``; seed ``--coarse-seed``, default
+``--seed``) and keeps the exact train masks in ``train_exact.json``, which
+no config reads; val stays exact. ``coco.json`` (first train frames, exact
+polygons) is not written then, so nothing exact is left for training.
 """
 import argparse
 import json
@@ -26,6 +32,9 @@ def main() -> None:
     parser.add_argument('--val-seed', type=int, help='default: seed + 1000')
     parser.add_argument('--frames', type=int, default=8)
     parser.add_argument('--size', default='128x192', help='HxW')
+    parser.add_argument('--coarse-train', action='store_true',
+                        help='coarse train.json, exact train_exact.json')
+    parser.add_argument('--coarse-seed', type=int)
     args = parser.parse_args()
     try:
         height, width = (int(v) for v in args.size.lower().split('x'))
@@ -37,6 +46,16 @@ def main() -> None:
     tic = time.perf_counter()
     paths = make_toy_dataset(args.out, args.seed, args.videos, args.frames,
                              (height, width), args.val_videos, args.val_seed)
+    if args.coarse_train:
+        from mmvmt.datasets.coarse_labels import coarsen_train_split
+        quality = coarsen_train_split(
+            args.out,
+            args.seed if args.coarse_seed is None else args.coarse_seed)
+        paths.update(coco='(not written)')
+        print(f'coarse train labels: tube mask IoU '
+              f'{quality["mask_iou"]:.3f}, tube boundary IoU '
+              f'{quality["boundary_iou"]:.3f} against the exact ones in '
+              f'{args.out}/train_exact.json')
     stats = []
     for split in ('train', 'val'):
         with open(paths[split]) as f:
