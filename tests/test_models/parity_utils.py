@@ -179,3 +179,32 @@ def run_in_process(config: str, data_root: str, short_side: int,
         masks = model.forward_mask_branch(out, frames, 0, query_ids,
                                           tuple(frames.shape[-2:]))
     return model, frames, out, query_ids, (pair_q, pair_c, pair_s), masks
+
+
+def convert_kit_weights(tmp) -> str:
+    """The R50 kit's seed-0 pseudo-weights, regenerated (content hash
+    checked) and converted to mmvmt; returns the converted file."""
+    import json
+    import os.path as osp
+    import re
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT, shared_path
+    kit = shared_path('parity')
+    raw, out = str(tmp / 'vmt_r50_seed0.pth'), str(tmp / 'vmt_r50_mmvmt.pth')
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(kit, 'make_weights.py'), '--seed', '0', '--out', raw
+    ], capture_output=True, text=True, check=True)
+    expected = json.load(open(osp.join(kit, 'weights.json')))
+    digest = re.search(r'content_sha256=(\w+)', proc.stdout).group(1)
+    assert digest == expected['public_weights_seed0']['content_sha256']
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'model_converters', 'vmt_to_mmvmt.py'), raw,
+        out, '--arch', 'r50'
+    ], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert '0 unmapped' in proc.stdout
+    return out

@@ -18,7 +18,7 @@ import pytest
 
 from ..conftest import ROOT, shared_path
 from .parity_utils import (check_close, check_stages, compare_results,
-                           run_in_process)
+                           convert_kit_weights, run_in_process)
 
 CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r50.py')
 CASES = ['tiny', 'small', 'medium']
@@ -27,25 +27,7 @@ CASES = ['tiny', 'small', 'medium']
 @pytest.fixture(scope='module')
 def parity_ckpt(tmp_path_factory):
     """Pseudo-weights of the kit, converted to mmvmt."""
-    kit = shared_path('parity')
-    tmp = tmp_path_factory.mktemp('parity_weights')
-    raw = str(tmp / 'vmt_r50_seed0.pth')
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(kit, 'make_weights.py'), '--seed', '0', '--out', raw
-    ], capture_output=True, text=True, check=True)
-    expected = json.load(open(osp.join(kit, 'weights.json')))
-    digest = re.search(r'content_sha256=(\w+)', proc.stdout).group(1)
-    assert digest == expected['public_weights_seed0']['content_sha256']
-    out = str(tmp / 'vmt_r50_mmvmt.pth')
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(ROOT, 'tools', 'model_converters', 'vmt_to_mmvmt.py'), raw,
-        out, '--arch', 'r50'
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert '0 unmapped' in proc.stdout
-    return out
+    return convert_kit_weights(tmp_path_factory.mktemp('parity_weights'))
 
 
 def case_info(case):

@@ -11,7 +11,8 @@ For each training seed: generates (once) the toy data (train videos from
 ``--train-seed``, 60 val videos from ``--val-seed``, never seen in
 training), trains ``configs/vmt/vmt_r18_toy.py`` for ``--iters``
 iterations (iteration-based: linear warm-up, then x0.1 at 80% of the
-iterations), validates every ``--val-every`` iterations, and prints
+iterations; ``--config`` trains a variant of it), validates every
+``--val-every`` iterations, and prints
 ``mask_AP``, ``boundary_AP`` and the training wall time (validation
 excluded) with the AP-vs-time curve. ``--out`` writes it all as json.
 """
@@ -58,6 +59,8 @@ randomness = dict(seed={seed})
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/toy_benchmark')
+    parser.add_argument('--config', default=CONFIG,
+                        help='toy config to train (default vmt_r18_toy.py)')
     parser.add_argument('--iters', type=int, default=420)
     parser.add_argument('--val-every', type=int, default=105)
     parser.add_argument('--batch', type=int, default=2, help='clips/step')
@@ -105,7 +108,8 @@ def run_seed(args, data: str, seed: int) -> dict:
     config = osp.join(work, 'recipe.py')
     with open(config, 'w') as f:
         f.write(RECIPE.format(
-            config=CONFIG, data=data + '/', batch=args.batch,
+            config=osp.abspath(args.config), data=data + '/',
+            batch=args.batch,
             iters=args.iters, val_every=args.val_every,
             warmup=max(1, args.iters // 20), drop=int(args.iters * 0.8),
             seed=seed))
@@ -135,6 +139,8 @@ def main(argv=None) -> int:
         check_out_dir(args.out)
     if args.val_every > args.iters:
         raise CLIError('--val-every must not exceed --iters')
+    if not osp.isfile(args.config):
+        raise CLIError(f'config file not found: {args.config}')
     data = osp.abspath(osp.join(args.work_dir, 'data'))
     if not osp.isfile(osp.join(data, 'val.json')):
         from mmvmt.datasets.toy_generator import make_toy_dataset
@@ -151,7 +157,7 @@ def main(argv=None) -> int:
         for p in run['curve']:
             print(f'  iter {p["iter"]:5d}  {p["train_s"]:7.1f} s  mask_AP '
                   f'{p["mask_AP"]:.3f}  boundary_AP {p["boundary_AP"]:.3f}')
-    report = dict(iters=args.iters, batch=args.batch,
+    report = dict(config=args.config, iters=args.iters, batch=args.batch,
                   train_seed=args.train_seed, val_seed=args.val_seed,
                   val_videos=args.val_videos, runs=runs)
     if args.out:

@@ -111,10 +111,11 @@ class BoundaryRefineHead(BaseModule):
             at 12000 points). Defaults to None.
         max_points (int): Point cap per frame. Defaults to 12000.
         temporal (bool): False (released VMT): each frame is refined on its
-            own. True: the points of all frames of the clip attend to each
-            other, with a sine code of the frame index added to the
-            positions (the paper's spatio-temporal refinement).
-            Defaults to False.
+            own. True: the union bands of all frames of the clip form one
+            sequence, with a fixed sine code of the frame index added to
+            the positions; no instance identity, untrained, cost quadratic
+            in the clip's points. This is not the paper's refinement: see
+            :class:`TrackletRefineHead`. Defaults to False.
         seed (int): Seed of the point subset above the cap at inference
             (the same subset for the same points; the original draws an
             unseeded one). In training a fresh subset is drawn from torch's
@@ -156,19 +157,22 @@ class BoundaryRefineHead(BaseModule):
             num_feats=embed_dims // 2, normalize=True)
 
     def select_points(self, band: Tensor,
-                      perm: Optional[Tensor] = None) -> Tensor:
+                      perm: Optional[Tensor] = None,
+                      cap: Optional[int] = None) -> Tensor:
         """Flat indices of the band's points (row-major), capped.
 
         Args:
             band (Tensor): (H, W) bool.
             perm (Tensor, optional): Permutation of the points to use above
                 the cap (tests inject the original's).
+            cap (int, optional): Point cap; ``max_points`` when None.
 
         Returns:
             Tensor: (num_points,) long flat indices.
         """
+        cap = self.max_points if cap is None else cap
         idx = band.flatten().nonzero()[:, 0]
-        if idx.numel() <= self.max_points:
+        if idx.numel() <= cap:
             # the original permutes here too, which only changes the float
             # summation order of the attention
             return idx
@@ -179,7 +183,7 @@ class BoundaryRefineHead(BaseModule):
         elif perm is None:
             gen = torch.Generator().manual_seed(self.seed)
             perm = torch.randperm(idx.numel(), generator=gen)
-        return idx[perm.to(idx.device)[:self.max_points]]
+        return idx[perm.to(idx.device)[:cap]]
 
     def _encode(self, tokens: Tensor, pos: Tensor) -> Tensor:
         for layer in self.encoder.layers:

@@ -215,6 +215,43 @@ class VMTMaskHead(BaseModule):
             out.append(acc)
         return torch.cat(out)
 
+    def fuse_per_instance(self, feats: Tensor, nodes: Tensor, maps: Tensor,
+                          queries: Tensor, centers: Tensor,
+                          point_perms: Optional[List[Tensor]] = None
+                          ) -> Tensor:
+        """Fusion input of every instance from its own refined map
+        (:class:`TrackletRefineHead`), one instance at a time.
+
+        Args:
+            feats (Tensor): (T, hires_channels, H, W) shared fused map.
+            nodes (Tensor): (n, T, H, W) bool nodes per instance.
+            maps (Tensor): (T, n, 3, H, W): sigmoid(L4), sigmoid(L8), box
+                mask.
+            queries (Tensor): (n, embed_dims).
+            centers (Tensor): (T, n, 2).
+            point_perms (list[Tensor], optional): Injected permutations
+                (union-band nodes only).
+
+        Returns:
+            Tensor: (T, n, mask_dims + 3, H, W).
+        """
+        num_frames = feats.shape[0]
+        if self.refine_head.node_source != 'union_band':
+            point_perms = None
+        out = []
+        for i in range(nodes.shape[0]):
+            own = self.refine_head.forward_instance(
+                feats, nodes[i], maps[:, i, :2], queries[i], point_perms)
+            out.append(torch.stack([
+                self.fuse(own[t], maps[t, i:i + 1], centers[t, i:i + 1])
+                for t in range(num_frames)
+            ]))
+        if not out:
+            return feats.new_zeros(num_frames, 0,
+                                   self.fuse_branches[0][4].out_channels,
+                                   *feats.shape[-2:])
+        return torch.cat(out, 1).contiguous()
+
     def forward(self,
                 memory: Optional[List[Tensor]],
                 c2: Tensor,
@@ -285,20 +322,25 @@ class VMTMaskHead(BaseModule):
         prob4 = _resize(logit4.sigmoid(), (h2, w2))
         union = (prob4 > 0.5).sum(1, keepdim=True).clamp(max=1)
         band = boundary_band(union.to(hires.dtype))
+        nodes = None
+        if getattr(self.refine_head, 'per_instance', False):
+            nodes = self.refine_head.nodes(prob4, band)  # (n, T, s2)
+            band = band | nodes.any(0)  # where stem/image features enter
         img_feat = self.img_branch(_resize(imgs, (h2, w2)))
         feats = _resize(g4c, (h2, w2)) + band[:, None] * (hires + img_feat)
-        feats = self.refine_head(feats, band, point_perms)
-
         prob8 = _resize(logit8.sigmoid(), (h2, w2))
         ratio = boxes.new_tensor([valid_ratio[0], valid_ratio[1]] * 2)
         bmask = box_masks(boxes * ratio, h2, w2)
-        fused = torch.stack([
-            self.fuse(
-                feats[t],
-                torch.cat([
-                    prob4[t][:, None], prob8[t][:, None], bmask[t][:, None]
-                ], 1), centers[t]) for t in range(num_frames)
-        ]).contiguous()
+        maps = torch.stack([prob4, prob8, bmask], 2)  # (T, n, 3, s2)
+        if nodes is None:  # released: one refined map shared by instances
+            feats = self.refine_head(feats, band, point_perms)
+            fused = torch.stack([
+                self.fuse(feats[t], maps[t], centers[t])
+                for t in range(num_frames)
+            ]).contiguous()
+        else:
+            fused = self.fuse_per_instance(feats, nodes, maps, queries,
+                                           centers, point_perms)
         logit2 = self.refine_dyn_head(fused, queries)
         return dict(
             mask_L8=logit8,
