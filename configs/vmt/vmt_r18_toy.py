@@ -92,7 +92,8 @@ val_dataloader = dict(
         metainfo=dict(classes=toy_classes),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'val.json')
+# temporal_flicker: mmvmt's temporal stability statistic (docs/evaluation.md)
+val_evaluator = dict(ann_file=data_root + 'val.json', temporal_stability=True)
 test_evaluator = val_evaluator
 
 max_epochs = 40

@@ -99,6 +99,8 @@ def curve(records: list) -> list:
             out.append(dict(iter=rec['step'], train_s=round(train_s, 1),
                             mask_AP=rec['hqvis/mask_AP'],
                             boundary_AP=rec['hqvis/boundary_AP']))
+            if 'hqvis/temporal_flicker' in rec:
+                out[-1]['temporal_flicker'] = rec['hqvis/temporal_flicker']
     return out
 
 
@@ -130,7 +132,8 @@ def run_seed(args, data: str, seed: int) -> dict:
         raise CLIError(f'no validation result in {work}: see train.log')
     return dict(seed=seed, wall_s=round(wall, 1), curve=points,
                 **{k: points[-1][k]
-                   for k in ('mask_AP', 'boundary_AP', 'train_s')})
+                   for k in ('mask_AP', 'boundary_AP', 'train_s',
+                             'temporal_flicker') if k in points[-1]})
 
 
 def main(argv=None) -> int:

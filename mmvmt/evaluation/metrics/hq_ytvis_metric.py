@@ -48,6 +48,10 @@ class HQYTVISMetric(BaseVideoMetric):
         null_score_thr (float): Tubes scoring below this get ``None`` on
             every frame, as the released VMT writer does. Defaults to 0.001.
         workers (int): Evaluator processes. Defaults to 0.
+        temporal_stability (bool): Also report ``temporal_flicker`` (and
+            ``temporal_pairs``), mmvmt's temporal stability statistic
+            (:mod:`~mmvmt.evaluation.functional.temporal_stability`), not
+            one of the reference stats. Defaults to False.
         collect_device (str): ``'cpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Metric name prefix. Defaults to ``'hqvis'``.
     """
@@ -60,6 +64,7 @@ class HQYTVISMetric(BaseVideoMetric):
                  outfile_prefix: Optional[str] = None,
                  null_score_thr: float = 0.001,
                  workers: int = 0,
+                 temporal_stability: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -76,6 +81,7 @@ class HQYTVISMetric(BaseVideoMetric):
         self.outfile_prefix = outfile_prefix
         self.null_score_thr = null_score_thr
         self.workers = workers
+        self.temporal_stability = temporal_stability
         self.cat_ids: Optional[List[int]] = None
 
     @property
@@ -166,4 +172,8 @@ class HQYTVISMetric(BaseVideoMetric):
             stats = evaluator.evaluate(iou_type)
             for name in STAT_NAMES:
                 metrics[f'{_METRIC_NAMES[iou_type]}_{name}'] = stats[name]
+        if self.temporal_stability:
+            from mmvmt.evaluation.functional.temporal_stability import \
+                temporal_flicker
+            metrics.update(temporal_flicker(evaluator.data))
         return metrics
