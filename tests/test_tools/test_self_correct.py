@@ -7,6 +7,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from mmvmt.datasets.coarse_labels import coarsen_train_split, decode
 from mmvmt.datasets.hq_ytvis import HQYTVISDataset
@@ -155,8 +156,6 @@ def test_rounds_stage_config(tmp_path):
     """A stage's recipe keeps the toy benchmark's batch and data root and
     trains on the given labels from the given weights."""
     import importlib.util
-
-    from mmengine.config import Config
     path = osp.join(ROOT, 'tools', 'analysis_tools',
                     'self_correction_rounds.py')
     spec = importlib.util.spec_from_file_location('rounds', path)
@@ -176,6 +175,37 @@ def test_rounds_stage_config(tmp_path):
     assert cfg.load_from == '/w/iter_40.pth'
     assert cfg.train_cfg.max_iters == 40 and cfg.train_cfg.val_interval == 40
     assert cfg.val_evaluator.ann_file == '/data/toy/val.json'
+
+
+def test_rounds_script_end_to_end(tmp_path):
+    """One round on two tiny videos, work dir given relative to the
+    checkout: corrected labels feed stage 1 of the self-correction arm,
+    the coarse ones the other arm, stage 0 is shared."""
+    work = tmp_path / 'rounds'
+    proc = run_tool(
+        osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
+        '--work-dir', osp.relpath(str(work), ROOT), '--rounds', '1',
+        '--iters', '2', '--train-videos', '2', '--val-videos', '1',
+        '--frames', '3', '--out', str(tmp_path / 'report.json'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.load(open(tmp_path / 'report.json'))
+    sc, co = report['arms']['self_correction'], report['arms']['coarse_only']
+    assert [s['iters'] for s in sc] == [2, 4] == [s['iters'] for s in co]
+    assert 'frames' in sc[0] and 'frames' not in co[0]
+    assert co[0]['mask_AP'] == sc[0]['mask_AP']  # the shared stage 0
+    stage1 = Config.fromfile(
+        str(work / 'self_correction' / 'stage1' / 'recipe.py'))
+    assert stage1.train_dataloader.dataset.ann_file == str(
+        work / 'self_correction' / 'labels_round1.json')
+    assert stage1.train_dataloader.dataset.seg_field == \
+        'segmentations_refined'
+    assert stage1.load_from == str(work / 'self_correction' / 'stage0' /
+                                   'iter_2.pth')
+    coarse1 = Config.fromfile(
+        str(work / 'coarse_only' / 'stage1' / 'recipe.py'))
+    assert coarse1.train_dataloader.dataset.seg_field == 'segmentations'
+    assert coarse1.load_from == stage1.load_from
+    assert sc[0]['label_mask_iou'] == co[0]['label_mask_iou'] < 1.0
 
 
 def test_rounds_script_bad_arguments(tmp_path):

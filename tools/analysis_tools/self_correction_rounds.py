@@ -20,6 +20,9 @@ stage k > 0 starts from stage k-1's weights, fresh optimizer):
   the stage's model, and stage k+1 trains on the corrected ones;
 * ``coarse_only``: every stage trains on the coarse labels.
 
+Stage 0 is the same run in both arms (same labels, seed and schedule), so
+it is trained once and shared.
+
 After every stage: the val tube-mask AP and tube-boundary AP, and the
 quality (tube mask IoU, tube boundary IoU against the exact masks) of the
 train labels the next stage uses. Both arms get the same iterations and
@@ -33,6 +36,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from typing import Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
@@ -138,15 +142,22 @@ def quality(labels: str, field: str, exact: list) -> dict:
                 label_boundary_iou=round(q['boundary_iou'], 4))
 
 
-def run_arm(args, arm: str, data: str, exact: list) -> list:
+def run_arm(args, arm: str, data: str, exact: list,
+            first: Optional[dict] = None) -> list:
+    """The stages of one arm; ``first`` is a finished stage 0 (the same
+    run for both arms: same labels, seed and schedule)."""
     labels, field, ckpt, stages = osp.join(data, 'train.json'), \
         'segmentations', None, []
     for k in range(args.rounds + 1):
         work = osp.join(args.work_dir, arm, f'stage{k}')
-        stage = dict(stage=k, iters=(k + 1) * args.iters,
-                     **quality(labels, field, exact))
-        stage.update(train_stage(args, data, work, labels, field, ckpt))
+        if k == 0 and first is not None:
+            stage = dict(first)
+        else:
+            stage = dict(stage=k, iters=(k + 1) * args.iters,
+                         **quality(labels, field, exact))
+            stage.update(train_stage(args, data, work, labels, field, ckpt))
         ckpt = stage.pop('ckpt')
+        stage['ckpt_path'] = ckpt
         if arm == 'self_correction' and k < args.rounds:
             new = osp.join(args.work_dir, arm, f'labels_round{k + 1}.json')
             stage.update(correct(args, labels, ckpt, new))
@@ -154,12 +165,13 @@ def run_arm(args, arm: str, data: str, exact: list) -> list:
         stages.append(stage)
         print(f'{arm} stage {k}: ' + ', '.join(
             f'{key} {val}' for key, val in stage.items()
-            if key not in ('stage', 'frames')), flush=True)
+            if key not in ('stage', 'frames', 'ckpt_path')), flush=True)
     return stages
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    args.work_dir = osp.abspath(args.work_dir)  # paths go into configs
     if args.out:
         check_out_dir(args.out)
     if args.rounds < 1 or args.iters < 1:
@@ -175,8 +187,13 @@ def main(argv=None) -> int:
     with open(osp.join(data, 'train_exact.json')) as f:
         exact = json.load(f)['annotations']
     report = dict(vars(args), arms={})
+    first = None
     for arm in args.arms:
-        report['arms'][arm] = run_arm(args, arm, data, exact)
+        report['arms'][arm] = run_arm(args, arm, data, exact, first)
+        first = dict(report['arms'][arm][0], ckpt=report['arms'][arm][0][
+            'ckpt_path'])
+        first.pop('frames', None)
+        first.pop('correct_s', None)
     if args.out:
         dump_json_atomic(report, args.out, indent=1)
     return 0
