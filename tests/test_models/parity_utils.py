@@ -208,3 +208,26 @@ def convert_kit_weights(tmp) -> str:
     assert proc.returncode == 0, proc.stderr
     assert '0 unmapped' in proc.stdout
     return out
+
+
+def check_results_through_tools_test(config: str, ckpt: str, data_root: str,
+                                     short_side: int, expected_json: str,
+                                     work_dir: str) -> None:
+    """``tools/test.py CONFIG CKPT --data-root ... --format-only`` as a user
+    runs it, its results.json against the expected one (kit's rule)."""
+    import json
+    import os.path as osp
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'test.py'), config, ckpt, '--data-root',
+        data_root, '--format-only', '--short-side',
+        str(short_side), '--work-dir', work_dir
+    ], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    actual = json.load(open(osp.join(work_dir, 'results.json')))
+    compare_results(actual, json.load(open(expected_json)))
+    assert osp.isfile(osp.join(work_dir, 'submission_file.zip'))

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from ..conftest import ROOT, shared_path
-from .parity_utils import (check_close, check_stages, compare_results,
-                           convert_kit_weights, run_in_process)
+from .parity_utils import (check_close, check_results_through_tools_test,
+                           check_stages, convert_kit_weights, run_in_process)
 
 CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_r50.py')
 CASES = ['tiny', 'small', 'medium']
@@ -38,20 +38,10 @@ def case_info(case):
 @pytest.mark.parametrize('case', CASES)
 def test_results_json_through_tools_test(case, parity_ckpt, tmp_path):
     folder, info = case_info(case)
-    work_dir = str(tmp_path / case)
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(ROOT, 'tools', 'test.py'), CONFIG, parity_ckpt,
-        '--data-root',
-        osp.join(folder, 'data'), '--format-only', '--short-side',
-        str(info['resize_shorter_side']), '--work-dir', work_dir
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    actual = json.load(open(osp.join(work_dir, 'results.json')))
-    expected = json.load(
-        open(osp.join(folder, 'expected', 'results.json')))
-    compare_results(actual, expected)
-    assert osp.isfile(osp.join(work_dir, 'submission_file.zip'))
+    check_results_through_tools_test(
+        CONFIG, parity_ckpt, osp.join(folder, 'data'),
+        info['resize_shorter_side'],
+        osp.join(folder, 'expected', 'results.json'), str(tmp_path / case))
 
 
 @pytest.mark.parametrize('case', CASES)

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from ..conftest import ROOT, shared_path
-from .parity_utils import (check_close, check_stages, compare_results,
-                           run_in_process)
+from .parity_utils import (check_close, check_results_through_tools_test,
+                           check_stages, run_in_process)
 
 ARCHS = ('r101', 'swin-l')
 CASES = [(arch, case) for arch in ARCHS for case in ('tiny', 'small')]
@@ -83,18 +83,9 @@ def _case(arch: str, case: str):
 def test_results_json_through_tools_test(arch, case, ckpts, tmp_path):
     ckpt = ckpts(arch)
     folder, info, data = _case(arch, case)
-    work_dir = str(tmp_path / 'run')
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(ROOT, 'tools', 'test.py'), config_of(arch), ckpt,
-        '--data-root', data, '--format-only', '--short-side',
-        str(info['resize_shorter_side']), '--work-dir', work_dir
-    ], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    actual = json.load(open(osp.join(work_dir, 'results.json')))
-    expected = json.load(
-        open(osp.join(folder, 'expected', 'results.json')))
-    compare_results(actual, expected)
+    check_results_through_tools_test(
+        config_of(arch), ckpt, data, info['resize_shorter_side'],
+        osp.join(folder, 'expected', 'results.json'), str(tmp_path / 'run'))
 
 
 @pytest.mark.parametrize('arch,case', CASES)
