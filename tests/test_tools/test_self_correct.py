@@ -178,23 +178,28 @@ def test_rounds_stage_config(tmp_path):
 
 
 def test_rounds_script_end_to_end(tmp_path):
-    """One round on two tiny videos, work dir given relative to the
-    checkout: corrected labels feed stage 1 of the self-correction arm,
-    the coarse ones the other arm, stage 0 is shared."""
+    """Two rounds on two tiny videos, work dir given relative to the
+    checkout: corrected labels feed stages 1 and 2 of the self-correction
+    arm (round 2 corrects round 1's labels, away from the frames), the
+    coarse ones the other arm, stage 0 is shared."""
     work = tmp_path / 'rounds'
     proc = run_tool(
         osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
-        '--work-dir', osp.relpath(str(work), ROOT), '--rounds', '1',
+        '--work-dir', osp.relpath(str(work), ROOT), '--rounds', '2',
         '--iters', '2', '--train-videos', '2', '--val-videos', '1',
         '--frames', '3', '--out', str(tmp_path / 'report.json'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.load(open(tmp_path / 'report.json'))
     sc, co = report['arms']['self_correction'], report['arms']['coarse_only']
-    assert [s['iters'] for s in sc] == [2, 4] == [s['iters'] for s in co]
+    assert [s['iters'] for s in sc] == [2, 4, 6] == [s['iters'] for s in co]
+    stage2 = Config.fromfile(
+        str(work / 'self_correction' / 'stage2_recipe.py'))
+    assert stage2.train_dataloader.dataset.ann_file.endswith(
+        'labels_round2.json')
     assert 'frames' in sc[0] and 'frames' not in co[0]
     assert co[0]['mask_AP'] == sc[0]['mask_AP']  # the shared stage 0
     stage1 = Config.fromfile(
-        str(work / 'self_correction' / 'stage1' / 'recipe.py'))
+        str(work / 'self_correction' / 'stage1_recipe.py'))
     assert stage1.train_dataloader.dataset.ann_file == str(
         work / 'self_correction' / 'labels_round1.json')
     assert stage1.train_dataloader.dataset.seg_field == \
@@ -202,10 +207,22 @@ def test_rounds_script_end_to_end(tmp_path):
     assert stage1.load_from == str(work / 'self_correction' / 'stage0' /
                                    'iter_2.pth')
     coarse1 = Config.fromfile(
-        str(work / 'coarse_only' / 'stage1' / 'recipe.py'))
+        str(work / 'coarse_only' / 'stage1_recipe.py'))
     assert coarse1.train_dataloader.dataset.seg_field == 'segmentations'
     assert coarse1.load_from == stage1.load_from
     assert sc[0]['label_mask_iou'] == co[0]['label_mask_iou'] < 1.0
+    # run again with the same arguments: every stage is reused
+    proc = run_tool(
+        osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
+        '--work-dir', str(work), '--rounds', '2', '--iters', '2',
+        '--train-videos', '2', '--val-videos', '1', '--frames', '3',
+        '--out', str(tmp_path / 'again.json'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    again = json.load(open(tmp_path / 'again.json'))['arms']
+    for arm, stages in report['arms'].items():
+        for old, new in zip(stages, again[arm]):
+            assert new.get('reused') or new['stage'] == 0, (arm, new)
+            assert new['mask_AP'] == old['mask_AP']
 
 
 def test_rounds_script_bad_arguments(tmp_path):

@@ -27,9 +27,11 @@ After every stage: the val tube-mask AP and tube-boundary AP, and the
 quality (tube mask IoU, tube boundary IoU against the exact masks) of the
 train labels the next stage uses. Both arms get the same iterations and
 schedule; the correction's inference time is reported, not counted as
-training.
+training. Rerun with the same arguments, it reuses every stage that
+finished with the same recipe (``reused``) and redoes the rest.
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
@@ -43,7 +45,7 @@ ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
-from toy_benchmark import CONFIG, RECIPE, curve, scalars  # noqa: E402
+from toy_benchmark import CONFIG, RECIPE, curve  # noqa: E402
 
 from mmvmt.utils.atomic_io import check_out_dir, dump_json_atomic  # noqa
 from mmvmt.utils.cli_errors import CLIError, run_cli  # noqa: E402
@@ -90,7 +92,9 @@ def write_recipe(args, data: str, work: str, ann: str, field: str,
     """The stage's config: the toy benchmark recipe on ``ann``/``field``,
     starting from ``load_from``."""
     os.makedirs(work, exist_ok=True)
-    config = osp.join(work, 'recipe.py')
+    # beside the work dir: tools/train.py dumps the expanded config into
+    # the work dir under the recipe's name
+    config = f'{work}_recipe.py'
     recipe = RECIPE.format(
         config=CONFIG, data=data + '/', batch=args.batch, iters=args.iters,
         val_every=args.iters, warmup=max(1, args.iters // 20),
@@ -99,33 +103,58 @@ def write_recipe(args, data: str, work: str, ann: str, field: str,
     assert old in recipe, 'toy_benchmark.RECIPE changed'
     recipe = recipe.replace(old, STAGE_LINE.format(
         batch=args.batch, ann=ann, field=field))
-    with open(config, 'w') as f:
-        f.write(recipe + f'load_from = {load_from!r}\n')
+    recipe += f'load_from = {load_from!r}\n'
+    if not (osp.isfile(config) and open(config).read() == recipe):
+        with open(config, 'w') as f:
+            f.write(recipe)
     return config
+
+
+def latest_run(work: str) -> list:
+    """Logged records of the newest run in ``work`` (older ones, e.g. of
+    an interrupted experiment, are left out)."""
+    runs = sorted(glob.glob(osp.join(work, '*', 'vis_data',
+                                     'scalars.json')))
+    if not runs:
+        return []
+    with open(runs[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def train_stage(args, data: str, work: str, ann: str, field: str,
                 load_from) -> dict:
+    recipe_before = open(f'{work}_recipe.py').read() if osp.isfile(
+        f'{work}_recipe.py') else None
     config = write_recipe(args, data, work, ann, field, load_from)
+    ckpt = osp.join(work, f'iter_{args.iters}.pth')
+    points = curve(latest_run(work))
+    if recipe_before == open(config).read() and osp.isfile(ckpt) and \
+            points and points[-1]['iter'] == args.iters:
+        # the same recipe finished before (an interrupted experiment)
+        return dict(wall_s=None, train_s=points[-1]['train_s'],
+                    mask_AP=points[-1]['mask_AP'],
+                    boundary_AP=points[-1]['boundary_AP'], ckpt=ckpt,
+                    reused=True)
     tic = time.perf_counter()
     run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
          '--work-dir', work], osp.join(work, 'train.log'), f'training {work}')
-    points = curve(scalars(work))
+    points = curve(latest_run(work))
     if not points:
         raise CLIError(f'no validation result in {work}: see train.log')
     return dict(wall_s=round(time.perf_counter() - tic, 1),
                 train_s=points[-1]['train_s'],
                 mask_AP=points[-1]['mask_AP'],
                 boundary_AP=points[-1]['boundary_AP'],
-                ckpt=osp.join(work, f'iter_{args.iters}.pth'))
+                ckpt=ckpt)
 
 
-def correct(args, labels: str, ckpt: str, out: str) -> dict:
+def correct(args, data: str, labels: str, ckpt: str, out: str) -> dict:
     report = out.replace('.json', '_report.json')
     tic = time.perf_counter()
     run([sys.executable, osp.join(ROOT, 'tools', 'misc', 'self_correct.py'),
-         CONFIG, ckpt, '--ann-file', labels, '--out', out, '--report',
-         report, '--iou-thr', str(args.iou_thr), '--frame-iou-thr',
+         CONFIG, ckpt, '--ann-file', labels, '--img-dir',
+         osp.join(data, 'JPEGImages'), '--out', out, '--report', report,
+         '--iou-thr', str(args.iou_thr), '--frame-iou-thr',
          str(args.frame_iou_thr)], out.replace('.json', '.log'),
         f'self-correction {out}')
     with open(report) as f:
@@ -160,7 +189,7 @@ def run_arm(args, arm: str, data: str, exact: list,
         stage['ckpt_path'] = ckpt
         if arm == 'self_correction' and k < args.rounds:
             new = osp.join(args.work_dir, arm, f'labels_round{k + 1}.json')
-            stage.update(correct(args, labels, ckpt, new))
+            stage.update(correct(args, data, labels, ckpt, new))
             labels, field = new, 'segmentations_refined'
         stages.append(stage)
         print(f'{arm} stage {k}: ' + ', '.join(
