@@ -20,10 +20,10 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from mmvmt.evaluation.functional.hqvis_data import Tube
-from .coarse_labels import rle_of
 from mmvmt.evaluation.functional.tube_iou import (boundary_tube_iou,
                                                   mask_tube_iou,
                                                   tube_boundaries)
+from .coarse_labels import rle_of
 
 REASONS = ('replaced', 'kept_low_iou', 'kept_no_prediction',
            'kept_pred_absent', 'kept_frame_disagrees', 'absent')
@@ -34,10 +34,9 @@ def make_tube(segs: Sequence[Optional[dict]], tube_id: int = 0,
               score: float = 1.0) -> Tube:
     """A :class:`Tube` of per-frame RLEs (None or empty = absent)."""
     rles = [rle_of(s) for s in segs]
-    rles = [r if r is not None and mask_utils.area(r) > 0 else None
-            for r in rles]
     areas = np.array([0 if r is None else int(mask_utils.area(r))
                       for r in rles], dtype=np.int64)
+    rles = [r if a > 0 else None for r, a in zip(rles, areas)]
     size = next((tuple(r['size']) for r in rles if r is not None), None)
     present = areas[areas > 0]
     return Tube(id=tube_id, video_id=video_id, category_id=category_id,
@@ -117,12 +116,12 @@ def correct_video(anns: Sequence[dict], preds: Sequence[dict],
                 counts['absent'] += 1
                 new.append(seg)
                 continue
-            pred = preds[j]['segmentations'][t] if why is None else None
-            pred_rle = rle_of(pred) if pred else None
             if why is not None:
                 counts[why] += 1
                 new.append(seg)
-            elif pred_rle is None or mask_utils.area(pred_rle) == 0:
+                continue
+            pred_rle = rle_of(preds[j]['segmentations'][t])
+            if pred_rle is None or mask_utils.area(pred_rle) == 0:
                 counts['kept_pred_absent'] += 1
                 new.append(seg)
             elif mask_utils.iou([pred_rle], [ann_rle],
