@@ -93,7 +93,8 @@ def test_window_covering_the_clip_is_the_full_clip():
         head = small_head(window=window).eval()
         randomise_new_params(head)
         with torch.no_grad():
-            outs[window] = head.forward_instance(feats, nodes, coarse, query)
+            outs[window] = head.forward_instance(feats, nodes, coarse,
+                                                 query)[0]
     torch.testing.assert_close(outs[4], outs[None], rtol=0, atol=0)
     torch.testing.assert_close(outs[9], outs[None], rtol=0, atol=0)
     assert not torch.allclose(outs[1], outs[None])
@@ -103,7 +104,7 @@ def test_window_covering_the_clip_is_the_full_clip():
     randomise_new_params(half)
     with torch.no_grad():
         first = half.forward_instance(feats[:2], nodes[:2], coarse[:2],
-                                      query)
+                                      query)[0]
     # the frame code is relative to the whole clip, so compare without it
     no_time = {}
     for window, clip in ((2, 4), (None, 2)):
@@ -112,7 +113,7 @@ def test_window_covering_the_clip_is_the_full_clip():
         with torch.no_grad():
             head.time_gain.zero_()
             no_time[window] = head.forward_instance(
-                feats[:clip], nodes[:clip], coarse[:clip], query)
+                feats[:clip], nodes[:clip], coarse[:clip], query)[0]
     torch.testing.assert_close(no_time[2][:2], no_time[None])
     assert first.shape == no_time[None].shape
 
@@ -120,7 +121,7 @@ def test_window_covering_the_clip_is_the_full_clip():
 def test_gradients_reach_the_new_parameters():
     feats, nodes, coarse, query = instance_inputs()
     head = small_head().train()  # new parameters at their zero start
-    out = head.forward_instance(feats, nodes, coarse, query)
+    out = head.forward_instance(feats, nodes, coarse, query)[0]
     (out * torch.randn_like(out)).sum().backward()
     for name in ('coarse_proj.weight', 'query_proj.weight', 'time_gain'):
         grad = dict(head.named_parameters())[name].grad

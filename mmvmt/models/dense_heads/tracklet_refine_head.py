@@ -2,14 +2,26 @@
 """Per-tracklet spatio-temporal refinement of error-prone boundary nodes
 (our reconstruction of VMT's paper refinement; the release refines a
 per-frame union band without instance identity)."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 from .boundary_refine_head import (BoundaryRefineHead, boundary_band,
                                    frame_code)
+
+
+def _without_others(nodes: Tensor, fg: Tensor) -> Tensor:
+    """Drop the nodes inside another instance's mask and outside the own.
+
+    Args:
+        nodes (Tensor): (n, T, H, W) bool.
+        fg (Tensor): (n, T, H, W) bool masks.
+    """
+    others = fg.sum(0, keepdim=True) - fg.int()  # other instances' masks
+    return nodes & ~((others > 0) & ~fg)
 
 
 def instance_nodes(probs: Tensor) -> Tensor:
@@ -30,9 +42,31 @@ def instance_nodes(probs: Tensor) -> Tensor:
     band = boundary_band(fg.transpose(0, 1).reshape(
         -1, 1, height, width).to(probs.dtype)).view(num_insts, num_frames,
                                                     height, width)
-    fg = fg.transpose(0, 1)
-    others = fg.sum(0, keepdim=True) - fg.int()  # other instances' masks
-    return band & ~((others > 0) & ~fg)
+    return _without_others(band, fg.transpose(0, 1))
+
+
+def learned_nodes(inc_logits: Tensor, probs: Tensor,
+                  threshold: float = 0.5) -> Tensor:
+    """Nodes where an instance's predicted incoherence reaches a threshold.
+
+    The stride-4 incoherence probabilities are resized (nearest, as Mask
+    Transfiner carries its map to finer levels) to the refinement's size;
+    nodes are pixels with probability >= ``threshold``, minus pixels inside
+    another instance's mask (``prob > 0.5``) and outside this one's.
+
+    Args:
+        inc_logits (Tensor): (T, n, h4, w4) incoherence logits.
+        probs (Tensor): (T, n, H, W) mask probabilities at the
+            refinement's size.
+        threshold (float): Defaults to 0.5.
+
+    Returns:
+        Tensor: (n, T, H, W) bool nodes.
+    """
+    inc = F.interpolate(inc_logits.detach().sigmoid(),
+                        size=probs.shape[-2:], mode='nearest')
+    return _without_others((inc >= threshold).transpose(0, 1),
+                           (probs > 0.5).transpose(0, 1))
 
 
 @MODELS.register_module()
@@ -49,19 +83,22 @@ class TrackletRefineHead(BoundaryRefineHead):
     parameter names, so released weights load into them) refine the tokens
     and the result is added to the instance's own copy of the map at its
     nodes (feature write-back); the dense fusion and refine head then run
-    per instance on that copy.
+    per instance on that copy. With ``writeback='feature+label'`` a small
+    MLP (``label_decoder``, Mask Transfiner's pixel decoder) also turns each
+    refined token into a foreground logit, which :class:`VMTMaskHead`
+    writes over the dense refine logits at that node.
 
     ``coarse_proj``, ``query_proj`` and ``time_gain`` start at zero, so
     before training with ``node_source='union_band'`` and ``window=1`` every
     instance sees exactly the released per-frame refinement (tested against
-    the original's outputs). Not implemented here (see docs/model.md): a
-    learned incoherence detector and node-label write-back.
+    the original's outputs).
 
     Args:
         node_source (str): ``'instance_band'``: the instance's own band
             (:func:`instance_nodes`); ``'union_band'``: the released union
-            band of all selected instances. Defaults to
-            ``'instance_band'``.
+            band of all selected instances; ``'learned'``: pixels where
+            ``incoherence_head`` predicts incoherence >= ``node_threshold``
+            (:func:`learned_nodes`). Defaults to ``'instance_band'``.
         window (int, optional): Frames per sequence: the clip is cut into
             consecutive windows of this many frames (the last may be
             shorter), refined independently, so cost grows linearly with
@@ -70,6 +107,14 @@ class TrackletRefineHead(BoundaryRefineHead):
         train_max_points (int, optional): Node cap per frame per instance in
             training (a fresh random subset each step); ``max_points`` when
             None. Defaults to None.
+        incoherence_head (dict, optional): Config of the
+            :class:`IncoherenceHead`, built only for ``'learned'``.
+            Defaults to ``dict(type='IncoherenceHead')``.
+        node_threshold (float): Incoherence probability of a learned node
+            (training and test). Defaults to 0.5.
+        writeback (str): ``'feature'`` (released: feature residual only) or
+            ``'feature+label'`` (also node logits from ``label_decoder``).
+            Defaults to ``'feature'``.
         **kwargs: :class:`BoundaryRefineHead` arguments (``max_points``
             caps nodes per frame per instance at test time; ``temporal`` is
             not used).
@@ -81,15 +126,21 @@ class TrackletRefineHead(BoundaryRefineHead):
                  window: Optional[int] = None,
                  query_dims: int = 256,
                  train_max_points: Optional[int] = None,
+                 incoherence_head: Optional[dict] = None,
+                 node_threshold: float = 0.5,
+                 writeback: str = 'feature',
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if node_source not in ('instance_band', 'union_band'):
+        if node_source not in ('instance_band', 'union_band', 'learned'):
             raise ValueError(f'unknown node_source {node_source!r}')
+        if writeback not in ('feature', 'feature+label'):
+            raise ValueError(f'unknown writeback {writeback!r}')
         if window is not None and window < 1:
             raise ValueError('window must be >= 1 or None')
         self.node_source = node_source
         self.window = window
         self.train_max_points = train_max_points
+        self.node_threshold = node_threshold
         dim = self.embed_dims
         self.coarse_proj = nn.Linear(2, dim)
         self.query_proj = nn.Linear(query_dims, dim)
@@ -97,6 +148,14 @@ class TrackletRefineHead(BoundaryRefineHead):
         for layer in (self.coarse_proj, self.query_proj):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        self.incoherence_head = None
+        if node_source == 'learned':
+            self.incoherence_head = MODELS.build(
+                incoherence_head or dict(type='IncoherenceHead'))
+        self.label_decoder = None
+        if writeback == 'feature+label':
+            self.label_decoder = nn.Sequential(
+                nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, 1))
 
     def init_weights(self) -> None:
         """Keep the zero start of the new parameters (mmengine's default
@@ -107,16 +166,21 @@ class TrackletRefineHead(BoundaryRefineHead):
             nn.init.zeros_(layer.bias)
         nn.init.zeros_(self.time_gain)
 
-    def nodes(self, probs: Tensor, union_band: Tensor) -> Tensor:
+    def nodes(self, probs: Tensor, union_band: Tensor,
+              inc_logits: Optional[Tensor] = None) -> Tensor:
         """(n, T, H, W) bool nodes of every instance (see ``node_source``).
 
         Args:
             probs (Tensor): (T, n, H, W) inc-stage probabilities at the
                 refinement's resolution.
             union_band (Tensor): (T, H, W) the released union band.
+            inc_logits (Tensor, optional): (T, n, h4, w4) incoherence
+                logits; needed for ``'learned'``.
         """
         if self.node_source == 'union_band':
             return union_band[None].expand(probs.shape[1], -1, -1, -1)
+        if self.node_source == 'learned':
+            return learned_nodes(inc_logits, probs, self.node_threshold)
         return instance_nodes(probs)
 
     def windows(self, num_frames: int) -> List[range]:
@@ -161,7 +225,8 @@ class TrackletRefineHead(BoundaryRefineHead):
     def forward_instance(self, feats: Tensor, nodes: Tensor, coarse: Tensor,
                          query: Tensor,
                          point_perms: Optional[List[Tensor]] = None
-                         ) -> Tensor:
+                         ) -> Tuple[Tensor, Optional[Tensor],
+                                    Optional[Tensor]]:
         """Refine one instance's copy of the fused map on its nodes.
 
         Args:
@@ -173,8 +238,10 @@ class TrackletRefineHead(BoundaryRefineHead):
                 used above the cap.
 
         Returns:
-            Tensor: (T, dim, H, W) channels-last, ``feats`` plus the encoder
-            output at the instance's nodes.
+            tuple: the (T, dim, H, W) channels-last map, ``feats`` plus the
+            encoder output at the refined nodes; with ``label_decoder`` the
+            (T, H, W) node logits (0 where no node was refined) and the
+            (T, H, W) bool mask of the refined nodes, else None, None.
         """
         num_frames, dim, h, w = feats.shape
         pos = self.positional_encoding(
@@ -183,6 +250,11 @@ class TrackletRefineHead(BoundaryRefineHead):
             memory_format=torch.contiguous_format).view(num_frames, h * w,
                                                         dim)
         flat_coarse = coarse.flatten(2).transpose(1, 2)  # (T, HW, 2)
+        labels = decoded = None
+        if self.label_decoder is not None:
+            labels = feats.new_zeros(num_frames, h * w)
+            decoded = torch.zeros(num_frames, h * w, dtype=torch.bool,
+                                  device=feats.device)
         # windows are disjoint: a frame's rows change only after its
         # window's tokens were gathered
         for frames in self.windows(num_frames):
@@ -191,8 +263,18 @@ class TrackletRefineHead(BoundaryRefineHead):
             if not toks.numel():
                 continue
             refined = self._encode(toks[None], poss[None])[0]
+            node_logits = None if labels is None else \
+                self.label_decoder(refined)[:, 0]
             start = 0
             for t, i in zip(frames, idx):
-                out[t][i] += refined[start:start + i.numel()]
-                start += i.numel()
-        return out.view(num_frames, h, w, dim).permute(0, 3, 1, 2)
+                stop = start + i.numel()
+                out[t][i] += refined[start:stop]
+                if labels is not None:
+                    labels[t, i] = node_logits[start:stop]
+                    decoded[t, i] = True
+                start = stop
+        out = out.view(num_frames, h, w, dim).permute(0, 3, 1, 2)
+        if labels is None:
+            return out, None, None
+        return out, labels.view(num_frames, h, w), decoded.view(
+            num_frames, h, w)

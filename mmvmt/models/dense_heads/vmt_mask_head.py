@@ -218,7 +218,8 @@ class VMTMaskHead(BaseModule):
     def fuse_per_instance(self, feats: Tensor, nodes: Tensor, maps: Tensor,
                           queries: Tensor, centers: Tensor,
                           point_perms: Optional[List[Tensor]] = None
-                          ) -> Tensor:
+                          ) -> Tuple[Tensor, Optional[Tensor],
+                                     Optional[Tensor]]:
         """Fusion input of every instance from its own refined map
         (:class:`TrackletRefineHead`), one instance at a time.
 
@@ -233,24 +234,31 @@ class VMTMaskHead(BaseModule):
                 (union-band nodes only).
 
         Returns:
-            Tensor: (T, n, mask_dims + 3, H, W).
+            tuple: (T, n, mask_dims + 3, H, W) fusion outputs; with node
+            labels (``writeback='feature+label'``) the (T, n, H, W) node
+            logits and bool mask of the refined nodes, else None, None.
         """
         num_frames = feats.shape[0]
         if self.refine_head.node_source != 'union_band':
             point_perms = None
-        out = []
+        out, labels, decoded = [], [], []
         for i in range(nodes.shape[0]):
-            own = self.refine_head.forward_instance(
+            own, lab, dec = self.refine_head.forward_instance(
                 feats, nodes[i], maps[:, i, :2], queries[i], point_perms)
             out.append(torch.stack([
                 self.fuse(own[t], maps[t, i:i + 1], centers[t, i:i + 1])
                 for t in range(num_frames)
             ]))
+            labels.append(lab)
+            decoded.append(dec)
         if not out:
             return feats.new_zeros(num_frames, 0,
                                    self.fuse_branches[0][4].out_channels,
-                                   *feats.shape[-2:])
-        return torch.cat(out, 1).contiguous()
+                                   *feats.shape[-2:]), None, None
+        fused = torch.cat(out, 1).contiguous()
+        if labels[0] is None:
+            return fused, None, None
+        return fused, torch.stack(labels, 1), torch.stack(decoded, 1)
 
     def forward(self,
                 memory: Optional[List[Tensor]],
@@ -295,7 +303,11 @@ class VMTMaskHead(BaseModule):
             dict[str, Tensor]: ``mask_L8`` (T, n, s8), ``mask_L4``
             (T, n, s4), ``mask_L2`` (T, n, s2) logits before upsampling;
             ``pred_masks`` (T, n, 2*s8), ``pred_masks_inc`` (T, n, 2*s4),
-            ``pred_masks_refine`` (T, n, 2*s2); ``band`` (T, s2) bool.
+            ``pred_masks_refine`` (T, n, 2*s2); ``band`` (T, s2) bool. With
+            a learned incoherence head also ``incoherence`` (T, n, s4)
+            logits; with node labels (``writeback='feature+label'``)
+            ``node_logits`` and ``node_mask`` (T, n, s2): the decoded node
+            logits, already written over ``mask_L2`` where ``node_mask``.
         """
         num_frames, num_insts = centers.shape[:2]
         mask8, mask4, g4c = features if features is not None else \
@@ -322,9 +334,12 @@ class VMTMaskHead(BaseModule):
         prob4 = _resize(logit4.sigmoid(), (h2, w2))
         union = (prob4 > 0.5).sum(1, keepdim=True).clamp(max=1)
         band = boundary_band(union.to(hires.dtype))
-        nodes = None
+        nodes = inc_logits = node_logits = None
+        if getattr(self.refine_head, 'incoherence_head', None) is not None:
+            inc_logits = self.refine_head.incoherence_head(
+                mask4, g4c, logit4)  # (T, n, s4)
         if getattr(self.refine_head, 'per_instance', False):
-            nodes = self.refine_head.nodes(prob4, band)  # (n, T, s2)
+            nodes = self.refine_head.nodes(prob4, band, inc_logits)
             band = band | nodes.any(0)  # where stem/image features enter
         img_feat = self.img_branch(_resize(imgs, (h2, w2)))
         feats = _resize(g4c, (h2, w2)) + band[:, None] * (hires + img_feat)
@@ -339,10 +354,17 @@ class VMTMaskHead(BaseModule):
                 for t in range(num_frames)
             ]).contiguous()
         else:
-            fused = self.fuse_per_instance(feats, nodes, maps, queries,
-                                           centers, point_perms)
+            fused, node_logits, node_mask = self.fuse_per_instance(
+                feats, nodes, maps, queries, centers, point_perms)
         logit2 = self.refine_dyn_head(fused, queries)
+        extra = {}
+        if inc_logits is not None:
+            extra['incoherence'] = inc_logits
+        if node_logits is not None:  # node labels over the dense logits
+            logit2 = torch.where(node_mask, node_logits, logit2)
+            extra.update(node_logits=node_logits, node_mask=node_mask)
         return dict(
+            **extra,
             mask_L8=logit8,
             mask_L4=logit4,
             mask_L2=logit2,

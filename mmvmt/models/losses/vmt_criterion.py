@@ -11,7 +11,7 @@ losses only survive as weight names (``loss_mask_refine``,
 ``loss_mask_sem``, ``loss_mask_sem_dice``); how each is computed here is
 documented in ``docs/training.md`` and in :class:`VMTCriterion`.
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +22,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmvmt.registry import MODELS
+from .incoherence_targets import incoherence_targets
 from .tube_targets import downsample_masks
 
 Match = Tuple[Tensor, Tensor]
@@ -29,6 +30,10 @@ COARSE_MASK_LOSSES = ('loss_mask', 'loss_dice')
 REFINE_MASK_LOSSES = ('loss_refine', 'loss_mask_refine',
                       'loss_mask_dice_refine', 'loss_mask_bound_refine',
                       'loss_mask_sem', 'loss_mask_sem_dice')
+# optional terms of the tracklet refinement, with the prediction each needs
+TRACKLET_LOSSES = dict(loss_incoherence='incoherence',
+                       loss_incoherence_dice='incoherence',
+                       loss_node='node_logits')
 
 
 def _focal(weight: float) -> dict:
@@ -71,6 +76,14 @@ class VMTCriterion(BaseModule):
     against the union of the clip's GT masks). The other layers get
     ``d{layer}.``-prefixed detection and coarse mask losses.
 
+    Optional, for :class:`TrackletRefineHead` (None = not computed; each
+    needs its prediction, else a ``ValueError``): ``loss_incoherence``
+    (BCE averaged over the pixels of the tube's ``incoherence`` logits,
+    stride 4) and ``loss_incoherence_dice`` (naive dice) against
+    :func:`incoherence_targets` of the GT at the refinement's stride 2;
+    ``loss_node``: L1 between ``sigmoid(node_logits)`` and the stride-2 GT,
+    averaged over the tube's refined nodes (``node_mask``).
+
     Args:
         loss_cls, loss_bbox, loss_giou, loss_mask, loss_dice, loss_refine,
         loss_mask_refine, loss_mask_dice_refine, loss_mask_bound_refine,
@@ -78,6 +91,8 @@ class VMTCriterion(BaseModule):
             ``FocalLoss``, ``L1Loss``, ``GIoULoss``, ``DiceLoss``,
             ``CrossEntropyLoss``); their ``loss_weight`` defaults are the
             released VMT parser's.
+        loss_incoherence, loss_incoherence_dice, loss_node (dict,
+            optional): Configs of the optional terms. Defaults to None.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -95,6 +110,9 @@ class VMTCriterion(BaseModule):
                      loss_weight=5.0),
                  loss_mask_sem: dict = _focal(1.0),
                  loss_mask_sem_dice: dict = _dice(1.0),
+                 loss_incoherence: Optional[dict] = None,
+                 loss_incoherence_dice: Optional[dict] = None,
+                 loss_node: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         cfgs = dict(loss_cls=loss_cls, loss_bbox=loss_bbox,
@@ -107,6 +125,13 @@ class VMTCriterion(BaseModule):
                     loss_mask_sem_dice=loss_mask_sem_dice)
         for name, cfg in cfgs.items():
             setattr(self, name, MODELS.build(cfg))
+        optional = dict(loss_incoherence=loss_incoherence,
+                        loss_incoherence_dice=loss_incoherence_dice,
+                        loss_node=loss_node)
+        self.optional_losses = tuple(n for n, c in optional.items()
+                                     if c is not None)
+        for name, cfg in optional.items():
+            setattr(self, name, None if cfg is None else MODELS.build(cfg))
 
     @staticmethod
     def num_instances(gts: Sequence[InstanceData], device) -> float:
@@ -228,6 +253,53 @@ class VMTCriterion(BaseModule):
                                            num_inst)
             add('loss_mask_sem', focal)
             add('loss_mask_sem_dice', dice)
+            for name, value in self.tracklet_losses(res, gt_masks,
+                                                    num_inst).items():
+                add(name, value)
+        return losses
+
+    def tracklet_losses(self, res: dict, gt_masks: Tensor,
+                        num_inst: float) -> Dict[str, Tensor]:
+        """The optional terms (see the class docstring) of one clip.
+
+        Args:
+            res (dict): Mask branch outputs of the matched queries.
+            gt_masks (Tensor): (n, T, H, W) their GT masks.
+            num_inst (float): See :meth:`num_instances`.
+        """
+        used = {TRACKLET_LOSSES[n] for n in self.optional_losses}
+        for name in self.optional_losses:
+            if TRACKLET_LOSSES[name] not in res:
+                raise ValueError(
+                    f'model.criterion.{name} is set but the mask branch '
+                    f'gives no {TRACKLET_LOSSES[name]!r} (see the refine '
+                    "head's node_source / writeback)")
+        for key in set(TRACKLET_LOSSES.values()) - used:
+            if key in res:
+                names = [n for n, k in TRACKLET_LOSSES.items() if k == key]
+                raise ValueError(
+                    f'the mask branch gives {key!r} but no loss uses it: '
+                    f'set model.criterion.{" or ".join(names)}')
+        losses = {}
+        if not self.optional_losses:
+            return losses
+        gt2 = self._target(gt_masks, res['mask_L2'].shape[-2:])
+        if 'incoherence' in res:
+            inc = res['incoherence'].transpose(0, 1).flatten(1)  # (n, T*s4)
+            tgt = incoherence_targets(
+                gt2, res['incoherence'].shape[-2:]).flatten(1)
+            if self.loss_incoherence is not None:
+                losses['loss_incoherence'] = self.loss_incoherence(
+                    inc, tgt, avg_factor=num_inst * inc.shape[1])
+            if self.loss_incoherence_dice is not None:
+                losses['loss_incoherence_dice'] = self.loss_incoherence_dice(
+                    inc, tgt, avg_factor=num_inst)
+        if 'node_logits' in res:
+            probs = res['node_logits'].transpose(0, 1).sigmoid().flatten(1)
+            nodes = res['node_mask'].transpose(0, 1).flatten(1).float()
+            weight = nodes / nodes.sum(1, keepdim=True).clamp(min=1)
+            losses['loss_node'] = self.loss_node(
+                probs, gt2.flatten(1), weight, avg_factor=num_inst)
         return losses
 
     def forward(self, all_cls: Tensor, all_boxes: Tensor,
@@ -263,7 +335,8 @@ class VMTCriterion(BaseModule):
                 num_inst)
             masks = self.mask_losses(all_mask_preds[layer], gts,
                                      all_matches[layer], num_inst, last)
-            names = COARSE_MASK_LOSSES + (REFINE_MASK_LOSSES if last else ())
+            names = COARSE_MASK_LOSSES + (
+                REFINE_MASK_LOSSES + self.optional_losses if last else ())
             layer_losses.update({n: masks.get(n, zero) for n in names})
             prefix = '' if last else f'd{layer}.'
             losses.update({prefix + k: v for k, v in layer_losses.items()})
