@@ -209,10 +209,13 @@ def test_tracklet_loss_terms_match_the_formulas():
     assert 'd0.loss_node' not in got  # the refinement's terms: last layer
     # the plain criterion refuses outputs it has no loss for, and a
     # criterion with a term refuses outputs without its prediction
-    with pytest.raises(ValueError, match='loss_node'):
+    with pytest.raises(ValueError, match="'incoherence' but no loss"):
         VMTCriterion()(*case)
+    with pytest.raises(ValueError, match="'node_logits' but no loss"):
+        VMTCriterion(loss_incoherence=dict(
+            type='CrossEntropyLoss', use_sigmoid=True))(*case)
     del case[2][1][0]['incoherence']
-    with pytest.raises(ValueError, match='incoherence'):
+    with pytest.raises(ValueError, match='loss_incoherence is set'):
         criterion(*case)
 
 

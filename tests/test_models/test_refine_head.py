@@ -65,3 +65,24 @@ def test_refine_head_matches_direct_computation(temporal):
     feats.requires_grad_(True)
     head(feats, band).square().sum().backward()
     assert feats.grad is not None and feats.grad[:, :, band[0]].abs().sum() > 0
+
+
+def test_training_cap_refines_a_fresh_subset_per_frame():
+    torch.manual_seed(1)
+    head = BoundaryRefineHead(embed_dims=8, num_layers=1, num_heads=2,
+                              feedforward_channels=16, dropout=0.0,
+                              max_points=1000, train_max_points=7)
+    feats = torch.randn(2, 8, 9, 11)
+    band = torch.rand(2, 9, 11) < 0.5
+
+    def changed(out):
+        return (out != feats).any(1)  # (T, H, W) points that were refined
+
+    head.train()
+    with torch.no_grad():
+        first, second = changed(head(feats, band)), changed(head(feats, band))
+    assert first.flatten(1).sum(1).tolist() == [7, 7]
+    assert (first <= band).all() and not torch.equal(first, second)
+    head.eval()  # the test-time cap: the whole band
+    with torch.no_grad():
+        assert torch.equal(changed(head(feats, band)), band)

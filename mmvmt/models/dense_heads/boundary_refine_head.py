@@ -110,6 +110,11 @@ class BoundaryRefineHead(BaseModule):
             materialise the P x P weights (about 20 GB for a 2-frame clip
             at 12000 points). Defaults to None.
         max_points (int): Point cap per frame. Defaults to 12000.
+        train_max_points (int, optional): Point cap per frame in training
+            (a fresh random subset each step, as above); ``max_points``
+            when None (the release has no training code: our option, after
+            Mask Transfiner's training-only node sampling). Defaults to
+            None.
         temporal (bool): False (released VMT): each frame is refined on its
             own. True: the union bands of all frames of the clip form one
             sequence, with a fixed sine code of the frame index added to
@@ -131,12 +136,14 @@ class BoundaryRefineHead(BaseModule):
                  dropout: float = 0.1,
                  attn_drop: Optional[float] = None,
                  max_points: int = 12000,
+                 train_max_points: Optional[int] = None,
                  temporal: bool = False,
                  seed: int = 0,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
         self.max_points = max_points
+        self.train_max_points = train_max_points
         self.temporal = temporal
         self.seed = seed
         layer_cfg = dict(
@@ -214,10 +221,11 @@ class BoundaryRefineHead(BaseModule):
         out = feats.permute(0, 2, 3, 1).clone(
             memory_format=torch.contiguous_format).view(
                 num_frames, h * w, dim)
+        cap = self.train_max_points if self.training else None
         indices = [
             self.select_points(band[t],
                                None if point_perms is None else
-                               point_perms[t]) for t in range(num_frames)
+                               point_perms[t], cap) for t in range(num_frames)
         ]
         if self.temporal:
             tokens = torch.cat([out[t][i] for t, i in enumerate(indices)])

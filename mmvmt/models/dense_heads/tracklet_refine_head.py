@@ -104,9 +104,6 @@ class TrackletRefineHead(BoundaryRefineHead):
             shorter), refined independently, so cost grows linearly with
             the clip length. None: the whole clip. Defaults to None.
         query_dims (int): Channels of the instance queries. Defaults to 256.
-        train_max_points (int, optional): Node cap per frame per instance in
-            training (a fresh random subset each step); ``max_points`` when
-            None. Defaults to None.
         incoherence_head (dict, optional): Config of the
             :class:`IncoherenceHead`, built only for ``'learned'``.
             Defaults to ``dict(type='IncoherenceHead')``.
@@ -116,8 +113,8 @@ class TrackletRefineHead(BoundaryRefineHead):
             ``'feature+label'`` (also node logits from ``label_decoder``).
             Defaults to ``'feature'``.
         **kwargs: :class:`BoundaryRefineHead` arguments (``max_points``
-            caps nodes per frame per instance at test time; ``temporal`` is
-            not used).
+            and ``train_max_points`` cap nodes per frame per instance at
+            test time and in training; ``temporal`` is not used).
     """
     per_instance = True
 
@@ -125,7 +122,6 @@ class TrackletRefineHead(BoundaryRefineHead):
                  node_source: str = 'instance_band',
                  window: Optional[int] = None,
                  query_dims: int = 256,
-                 train_max_points: Optional[int] = None,
                  incoherence_head: Optional[dict] = None,
                  node_threshold: float = 0.5,
                  writeback: str = 'feature',
@@ -139,7 +135,6 @@ class TrackletRefineHead(BoundaryRefineHead):
             raise ValueError('window must be >= 1 or None')
         self.node_source = node_source
         self.window = window
-        self.train_max_points = train_max_points
         self.node_threshold = node_threshold
         dim = self.embed_dims
         self.coarse_proj = nn.Linear(2, dim)

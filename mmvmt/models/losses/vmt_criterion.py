@@ -274,7 +274,7 @@ class VMTCriterion(BaseModule):
                     f'model.criterion.{name} is set but the mask branch '
                     f'gives no {TRACKLET_LOSSES[name]!r} (see the refine '
                     "head's node_source / writeback)")
-        for key in set(TRACKLET_LOSSES.values()) - used:
+        for key in sorted(set(TRACKLET_LOSSES.values()) - used):
             if key in res:
                 names = [n for n, k in TRACKLET_LOSSES.items() if k == key]
                 raise ValueError(
