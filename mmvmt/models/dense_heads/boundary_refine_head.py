@@ -172,12 +172,17 @@ class BoundaryRefineHead(BaseModule):
             band (Tensor): (H, W) bool.
             perm (Tensor, optional): Permutation of the points to use above
                 the cap (tests inject the original's).
-            cap (int, optional): Point cap; ``max_points`` when None.
+            cap (int, optional): Point cap; when None, the cap in force:
+                ``train_max_points`` in training if set, else
+                ``max_points``.
 
         Returns:
             Tensor: (num_points,) long flat indices.
         """
-        cap = self.max_points if cap is None else cap
+        if cap is None:
+            cap = self.train_max_points if (
+                self.training and self.train_max_points is not None) \
+                else self.max_points
         idx = band.flatten().nonzero()[:, 0]
         if idx.numel() <= cap:
             # the original permutes here too, which only changes the float
@@ -221,11 +226,10 @@ class BoundaryRefineHead(BaseModule):
         out = feats.permute(0, 2, 3, 1).clone(
             memory_format=torch.contiguous_format).view(
                 num_frames, h * w, dim)
-        cap = self.train_max_points if self.training else None
         indices = [
             self.select_points(band[t],
                                None if point_perms is None else
-                               point_perms[t], cap) for t in range(num_frames)
+                               point_perms[t]) for t in range(num_frames)
         ]
         if self.temporal:
             tokens = torch.cat([out[t][i] for t, i in enumerate(indices)])

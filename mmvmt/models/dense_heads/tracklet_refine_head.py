@@ -203,9 +203,8 @@ class TrackletRefineHead(BoundaryRefineHead):
             tuple: tokens (N, dim), positions (N, dim), frame index (N,) and
             the per-frame flat node indices.
         """
-        cap = self.train_max_points if self.training else None
         idx = [self.select_points(nodes[t], None if perms is None
-                                  else perms[t], cap) for t in frames]
+                                  else perms[t]) for t in frames]
         cue = self.query_proj(query)
         toks, poss, tids = [], [], []
         num_frames = flat.shape[0]
