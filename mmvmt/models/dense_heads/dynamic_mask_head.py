@@ -12,11 +12,15 @@ from torch import Tensor, nn
 from mmvmt.registry import MODELS
 
 
-def relative_coords(centers: Tensor, height: int, width: int,
-                    stride: int) -> Tensor:
+def relative_coords(centers: Tensor,
+                    height: int,
+                    width: int,
+                    stride: int,
+                    unit: float = 1.0) -> Tensor:
     """Offsets from every map location to each instance's reference point.
 
-    VMT uses raw pixel offsets (CondInst divides by a size; VMT does not).
+    VMT uses raw pixel offsets (``unit=1``); CondInst divides them by a
+    size, which ``unit`` allows.
 
     Args:
         centers (Tensor): Reference points (x, y) in input pixels,
@@ -25,10 +29,11 @@ def relative_coords(centers: Tensor, height: int, width: int,
         width (int): Map width.
         stride (int): Map stride in input pixels; location ``i`` sits at
             ``stride * i + stride // 2``.
+        unit (float): Input pixels per unit of the offsets. Defaults to 1.
 
     Returns:
         Tensor: (num_frames, num_insts, 2, height, width) with channels
-        ``(ref_x - loc_x, ref_y - loc_y)``.
+        ``(ref_x - loc_x, ref_y - loc_y) / unit``.
     """
     dev = centers.device
     xs = torch.arange(0, width * stride, stride, dtype=torch.float32,
@@ -37,6 +42,8 @@ def relative_coords(centers: Tensor, height: int, width: int,
                       device=dev) + stride // 2
     dx = centers[..., 0, None, None] - xs[None, None, None, :]
     dy = centers[..., 1, None, None] - ys[None, None, :, None]
+    if unit != 1.0:
+        dx, dy = dx / unit, dy / unit
     num_frames, num_insts = centers.shape[:2]
     return torch.stack([
         dx.expand(num_frames, num_insts, height, width),

@@ -73,6 +73,12 @@ class VMTMaskHead(BaseModule):
         fuse_dilations (Sequence[int]): Dilations of the fusion branches.
             Defaults to (3, 5, 7, 1).
         refine_head (dict): Config of the boundary refinement head.
+        coord_unit (float): Input pixels per unit of the relative
+            coordinates fed to the dynamic heads and of the reference point
+            and location channels of the fusion: 1 keeps VMT's raw pixel
+            offsets (every released checkpoint); a size such as 64 is
+            CondInst-style normalisation (our option for training from
+            scratch). Defaults to 1.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -84,8 +90,10 @@ class VMTMaskHead(BaseModule):
                  mask_dims: int = 8,
                  fuse_dilations: Sequence[int] = (3, 5, 7, 1),
                  refine_head: dict = dict(type='BoundaryRefineHead'),
+                 coord_unit: float = 1.0,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.coord_unit = float(coord_unit)
         d, m, hc = embed_dims, mask_dims, hires_channels
         # feature pyramid on the encoder memory
         self.lay3, self.lay4, self.dcn = _conv(d, d), _conv(d, d), _conv(d, d)
@@ -152,7 +160,7 @@ class VMTMaskHead(BaseModule):
         """
         h8, w8 = mask8.shape[-2:]
         coarse_in = torch.cat([
-            relative_coords(centers, h8, w8, 8),
+            relative_coords(centers, h8, w8, 8, self.coord_unit),
             mask8[:, None].expand(-1, centers.shape[1], -1, -1, -1)
         ], 2)
         logit8 = self.coarse_head(coarse_in, queries)
@@ -167,8 +175,8 @@ class VMTMaskHead(BaseModule):
         split exactly: the shared 64 channels and the ``-loc`` part of the
         relative coordinates ``ref - loc`` are convolved once per frame;
         per instance only five channels are, the three instance maps and two
-        constant maps ``ref_x``, ``ref_y`` (zero-padded like the rest).
-        Channels-last layout and in-place activations keep it fast on CPU.
+        constant maps ``ref_x``, ``ref_y`` (zero-padded like the rest);
+        coordinates are in ``coord_unit`` pixels. Channels-last layout and in-place activations keep it fast on CPU.
 
         Args:
             feats (Tensor): Shared refined features, (hires_channels, H, W).
@@ -182,10 +190,11 @@ class VMTMaskHead(BaseModule):
         """
         hc, height, width = feats.shape
         num_insts = inst_maps.shape[0]
-        loc = -relative_coords(feats.new_zeros(1, 1, 2), height, width,
-                               2)[0]  # (1, 2, H, W): loc_x, loc_y
+        unit = self.coord_unit
+        loc = -relative_coords(feats.new_zeros(1, 1, 2), height, width, 2,
+                               unit)[0]  # (1, 2, H, W): loc_x, loc_y
         own_in = torch.cat([
-            inst_maps, centers[:, :, None, None].expand(
+            inst_maps, (centers / unit)[:, :, None, None].expand(
                 num_insts, 2, height, width)
         ], 1).contiguous(memory_format=torch.channels_last)
         if num_insts == 0:
@@ -325,7 +334,7 @@ class VMTMaskHead(BaseModule):
         logit8 = self.coarse_masks(mask8, queries,
                                    coarse_centers)['mask_L8']
         inc_in = torch.cat([
-            relative_coords(centers, h4, w4, 4),
+            relative_coords(centers, h4, w4, 4, self.coord_unit),
             _resize(logit8.sigmoid(), (h4, w4))[:, :, None],
             mask4[:, None].expand(-1, num_insts, -1, -1, -1)
         ], 2)
