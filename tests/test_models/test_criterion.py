@@ -181,3 +181,44 @@ def test_no_gt_anywhere():
                if not k.endswith('loss_cls'))
     sum(losses.values()).backward()
     assert all_cls.grad is not None
+
+
+def pad_case(case, pad_h=16, pad_w=24):
+    """The case's 8x8 clips inside a batch padded to (pad_h, pad_w): GT
+    masks zero-padded, predictions and bands random in the padding."""
+    all_cls, all_boxes, mask_preds, gts, matches = case
+    gen = torch.Generator().manual_seed(7)
+
+    def pad(x, fill_random):
+        h, w = x.shape[-2:]
+        scale_h, scale_w = pad_h // 8, pad_w // 8  # maps keep their stride
+        out = torch.randn(*x.shape[:-2], h * scale_h, w * scale_w,
+                          generator=gen)
+        out = (out > 0.5).to(x.dtype) if x.dtype == torch.bool else out
+        if not fill_random:
+            out = torch.zeros_like(out)
+        out[..., :h, :w] = x
+        return out
+
+    padded_gts = []
+    for gt in gts:
+        new = gt.clone()
+        new.masks = pad(gt.masks, fill_random=False)
+        new.set_metainfo(dict(img_shape=(8, 8), pad_shape=(pad_h, pad_w)))
+        padded_gts.append(new)
+    padded_preds = [[{k: pad(v, fill_random=True) for k, v in res.items()}
+                     for res in layer] for layer in mask_preds]
+    return all_cls, all_boxes, padded_preds, padded_gts, matches
+
+
+def test_mask_losses_ignore_batch_padding():
+    """A clip's losses are the same alone and padded by a larger clip of
+    its batch, whatever the predictions in the padding (SeqFormer's would
+    change: it averages the mask losses over the padded map)."""
+    case = make_case()
+    alone = VMTCriterion()(*case)
+    padded = VMTCriterion()(*pad_case(case))
+    assert set(alone) == set(padded)
+    for name, value in alone.items():
+        assert math.isclose(float(padded[name]), float(value),
+                            rel_tol=1e-5, abs_tol=1e-7), name

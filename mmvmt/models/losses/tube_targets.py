@@ -1,5 +1,6 @@
 # Copyright (c) mmvmt contributors.
 """Ground-truth tubes of a clip from its per-frame annotations."""
+import math
 from typing import List
 
 import torch
@@ -38,7 +39,9 @@ def clip_tubes(track: TrackDataSample,
         (G, T, 4) normalised (cx, cy, w, h) by each frame's image size
         (``img_shape``, not the padded size), ``visible`` (G, T) bool,
         ``valid`` (G, T) bool (see ``mask_absent``) and ``masks``
-        (G, T, H, W) float at the padded size (the image at the top left).
+        (G, T, H, W) float at the padded size (the image at the top left);
+        metainfo ``img_shape`` (the first frame's; a clip's frames share
+        one size) and ``pad_shape``.
     """
     frames = [track[t] for t in range(len(track))]
     num_frames = len(frames)
@@ -75,12 +78,38 @@ def clip_tubes(track: TrackDataSample,
             valid[k, t] = True
             mh, mw = frame_masks.shape[-2:]
             masks[k, t, :mh, :mw] = frame_masks[j]
+    img_shape = tuple(frames[0].metainfo.get('img_shape', pad_shape)[:2])
     return InstanceData(
+        metainfo=dict(img_shape=img_shape, pad_shape=tuple(pad_shape)),
         labels=labels,
         bboxes=boxes,
         visible=valid,
         valid=valid if mask_absent else torch.ones_like(valid),
         masks=masks)
+
+
+def image_part(maps: Tensor, tubes: InstanceData) -> Tensor:
+    """The cells of maps of the padded input that cover the clip's image.
+
+    A map of h x w cells over the padded (H, W) input keeps its top-left
+    ``ceil(img_h * h / H) x ceil(img_w * w / W)`` cells, so a clip's mask
+    losses do not depend on how far a batch pads it.
+
+    Args:
+        maps (Tensor): (..., h, w) predictions or targets.
+        tubes (:obj:`InstanceData`): Output of :func:`clip_tubes`; without
+            ``img_shape`` / ``pad_shape`` metainfo the maps are returned
+            whole.
+
+    Returns:
+        Tensor: (..., rows, cols) view of ``maps``.
+    """
+    if 'img_shape' not in tubes.metainfo:
+        return maps
+    (pad_h, pad_w), (img_h, img_w) = tubes.pad_shape, tubes.img_shape
+    rows = math.ceil(img_h * maps.shape[-2] / pad_h)
+    cols = math.ceil(img_w * maps.shape[-1] / pad_w)
+    return maps[..., :rows, :cols]
 
 
 def downsample_masks(masks: Tensor, size: tuple) -> Tensor:

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from mmvmt.registry import MODELS
 from .incoherence_targets import incoherence_targets
-from .tube_targets import downsample_masks
+from .tube_targets import downsample_masks, image_part
 
 Match = Tuple[Tensor, Tensor]
 COARSE_MASK_LOSSES = ('loss_mask', 'loss_dice')
@@ -75,6 +75,11 @@ class VMTCriterion(BaseModule):
     clip, of the instance-union map ``1 - prod(1 - sigmoid(mask_L4))``
     against the union of the clip's GT masks). The other layers get
     ``d{layer}.``-prefixed detection and coarse mask losses.
+
+    Every mask term is computed on the cells of its map that cover the
+    clip's image (:func:`image_part`, from the targets' ``img_shape`` and
+    ``pad_shape``), so padding added by a larger clip of the batch changes
+    no loss (our choice: SeqFormer averages over the padded map).
 
     Optional, for :class:`TrackletRefineHead` (None = not computed; each
     needs its prediction, else a ``ValueError``): ``loss_incoherence``
@@ -218,7 +223,8 @@ class VMTCriterion(BaseModule):
 
             def tube_rows(logits: Tensor) -> Tuple[Tensor, Tensor]:
                 rows = logits.transpose(0, 1)  # (n, T, h, w)
-                return rows, self._target(gt_masks, rows.shape[-2:])
+                target = self._target(gt_masks, rows.shape[-2:])
+                return image_part(rows, gt), image_part(target, gt)
 
             focal, dice = self._focal_dice(self.loss_mask, self.loss_dice,
                                            *tube_rows(res['pred_masks']),
@@ -237,8 +243,9 @@ class VMTCriterion(BaseModule):
                                            pred_ref, tgt_ref, num_inst)
             add('loss_mask_refine', focal)
             add('loss_mask_dice_refine', dice)
-            band = F.interpolate(res['band'][:, None].float(),
-                                 size=pred_ref.shape[-2:])[:, 0] > 0
+            band = image_part(F.interpolate(
+                res['band'][:, None].float(),
+                size=res['pred_masks_refine'].shape[-2:])[:, 0] > 0, gt)
             band_w = band.float() / band.sum().clamp(min=1)  # (T, h, w)
             add('loss_mask_bound_refine', self.loss_mask_bound_refine(
                 pred_ref, tgt_ref, band_w[None].expand_as(pred_ref),
@@ -247,24 +254,25 @@ class VMTCriterion(BaseModule):
             union_prob = 1 - (1 - l4.sigmoid()).prod(1)  # (T, h4, w4)
             union_logit = torch.logit(union_prob.clamp(1e-6, 1 - 1e-6))
             union_gt = self._target(gt.masks.amax(0), l4.shape[-2:])
-            focal, dice = self._focal_dice(self.loss_mask_sem,
-                                           self.loss_mask_sem_dice,
-                                           union_logit[None], union_gt[None],
-                                           num_inst)
+            focal, dice = self._focal_dice(
+                self.loss_mask_sem, self.loss_mask_sem_dice,
+                image_part(union_logit, gt)[None],
+                image_part(union_gt, gt)[None], num_inst)
             add('loss_mask_sem', focal)
             add('loss_mask_sem_dice', dice)
-            for name, value in self.tracklet_losses(res, gt_masks,
+            for name, value in self.tracklet_losses(res, gt, g_idx,
                                                     num_inst).items():
                 add(name, value)
         return losses
 
-    def tracklet_losses(self, res: dict, gt_masks: Tensor,
+    def tracklet_losses(self, res: dict, gt: InstanceData, g_idx: Tensor,
                         num_inst: float) -> Dict[str, Tensor]:
         """The optional terms (see the class docstring) of one clip.
 
         Args:
             res (dict): Mask branch outputs of the matched queries.
-            gt_masks (Tensor): (n, T, H, W) their GT masks.
+            gt (:obj:`InstanceData`): The clip's tubes.
+            g_idx (Tensor): (n,) the tubes matched to the outputs' rows.
             num_inst (float): See :meth:`num_instances`.
         """
         used = {TRACKLET_LOSSES[n] for n in self.optional_losses}
@@ -283,11 +291,12 @@ class VMTCriterion(BaseModule):
         losses = {}
         if not self.optional_losses:
             return losses
-        gt2 = self._target(gt_masks, res['mask_L2'].shape[-2:])
+        gt2 = self._target(gt.masks[g_idx], res['mask_L2'].shape[-2:])
         if 'incoherence' in res:
-            inc = res['incoherence'].transpose(0, 1).flatten(1)  # (n, T*s4)
-            tgt = incoherence_targets(
-                gt2, res['incoherence'].shape[-2:]).flatten(1)
+            inc = image_part(res['incoherence'].transpose(0, 1),
+                             gt).flatten(1)  # (n, T*s4)
+            tgt = image_part(incoherence_targets(
+                gt2, res['incoherence'].shape[-2:]), gt).flatten(1)
             if self.loss_incoherence is not None:
                 losses['loss_incoherence'] = self.loss_incoherence(
                     inc, tgt, avg_factor=num_inst * inc.shape[1])
@@ -295,11 +304,14 @@ class VMTCriterion(BaseModule):
                 losses['loss_incoherence_dice'] = self.loss_incoherence_dice(
                     inc, tgt, avg_factor=num_inst)
         if 'node_logits' in res:
-            probs = res['node_logits'].transpose(0, 1).sigmoid().flatten(1)
-            nodes = res['node_mask'].transpose(0, 1).flatten(1).float()
+            probs = image_part(res['node_logits'].transpose(0, 1),
+                               gt).sigmoid().flatten(1)
+            nodes = image_part(res['node_mask'].transpose(0, 1),
+                               gt).flatten(1).float()
             weight = nodes / nodes.sum(1, keepdim=True).clamp(min=1)
             losses['loss_node'] = self.loss_node(
-                probs, gt2.flatten(1), weight, avg_factor=num_inst)
+                probs, image_part(gt2, gt).flatten(1), weight,
+                avg_factor=num_inst)
         return losses
 
     def forward(self, all_cls: Tensor, all_boxes: Tensor,
