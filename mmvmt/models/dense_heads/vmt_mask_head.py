@@ -176,7 +176,8 @@ class VMTMaskHead(BaseModule):
         relative coordinates ``ref - loc`` are convolved once per frame;
         per instance only five channels are, the three instance maps and two
         constant maps ``ref_x``, ``ref_y`` (zero-padded like the rest);
-        coordinates are in ``coord_unit`` pixels. Channels-last layout and in-place activations keep it fast on CPU.
+        coordinates are in ``coord_unit`` pixels. Channels-last layout and
+        in-place activations keep it fast on CPU.
 
         Args:
             feats (Tensor): Shared refined features, (hires_channels, H, W).
