@@ -17,6 +17,7 @@ from mmdet.datasets import BaseVideoDataset
 from mmvmt.registry import DATASETS
 from .hq_ytvis import YTVIS2019_CLASSES, DatasetError, load_json
 
+
 @DATASETS.register_module()
 class COCOPseudoClipDataset(BaseVideoDataset):
     """A COCO instance json read as one-frame videos in another dataset's

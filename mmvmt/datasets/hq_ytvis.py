@@ -144,8 +144,9 @@ class HQYTVISDataset(BaseVideoDataset):
             raise DatasetError(f'{self.ann_file}: annotation {ann.get("id")} '
                                f'points to unknown video {vid}')
         if ann.get('category_id') not in all_cat_ids:
-            raise DatasetError(f'{self.ann_file}: annotation {ann.get("id")} '
-                               f'has unknown category {ann.get("category_id")}')
+            raise DatasetError(
+                f'{self.ann_file}: annotation {ann.get("id")} has unknown '
+                f'category {ann.get("category_id")}')
         if ann['category_id'] not in self.cat2label:
             return  # a category outside the dataset's classes
         frames = frame_lists[vid]

@@ -45,10 +45,9 @@ def _radial(theta: np.ndarray, cat: int, phase: float,
     return r
 
 
-def _shape_mask(height: int, width: int, cat: int, centre: Tuple[float,
-                                                                  float],
-                size: float, angle: float, phase: float,
-                coeffs: np.ndarray) -> np.ndarray:
+def _shape_mask(height: int, width: int, cat: int,
+                centre: Tuple[float, float], size: float, angle: float,
+                phase: float, coeffs: np.ndarray) -> np.ndarray:
     """Binary mask (uint8) of one object in one frame."""
     mask = np.zeros((height, width), np.uint8)
     cx, cy = centre

@@ -71,7 +71,6 @@ class VMTLocalVisualizer(TrackLocalVisualizer):
                              'edgecolor': 'none'}])
         return self.get_image()
 
-
     def _draw_outlines(self, masks: np.ndarray, colours: list) -> None:
         """Outer contours of (n, H, W) bool masks in the given colours."""
         import cv2

@@ -11,6 +11,7 @@ from mmdet.structures.mask import BitmapMasks, mask2bbox
 from mmvmt.registry import TRANSFORMS
 from .video_checks import keep_instances
 
+
 def motion_blur_kernel(size: int, angle: float) -> np.ndarray:
     """A normalised line kernel of ``size`` pixels at ``angle`` degrees."""
     kernel = np.zeros((size, size), dtype=np.float32)

@@ -285,6 +285,7 @@ class VMTTransformerEncoder(DeformableDetrTransformerEncoder):
     VMT runs it on every frame independently (frames in the batch axis)."""
 
     def _init_layers(self) -> None:
-        self.layers = nn.ModuleList(
-            [VMTEncoderLayer(**self.layer_cfg) for _ in range(self.num_layers)])
+        self.layers = nn.ModuleList([
+            VMTEncoderLayer(**self.layer_cfg) for _ in range(self.num_layers)
+        ])
         self.embed_dims = self.layers[0].embed_dims

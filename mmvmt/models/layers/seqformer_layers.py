@@ -23,7 +23,8 @@ from .ms_deform_attn import DeformSampleMixin
 
 
 @MODELS.register_module()
-class SeqFormerCrossAttention(DeformSampleMixin, MultiScaleDeformableAttention):
+class SeqFormerCrossAttention(DeformSampleMixin,
+                              MultiScaleDeformableAttention):
     """Deformable cross-attention with two output projections.
 
     The sampled vector is projected by ``output_proj`` (the per-frame
