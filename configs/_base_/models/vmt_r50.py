@@ -34,7 +34,9 @@ model = dict(
         style='pytorch',
         init_cfg=None),
     neck=dict(
-        type='ChannelMapper',
+        # mmdet's ChannelMapper; GroupNorm statistics over the image cells
+        # of a padded batch (our choice), the same without padding
+        type='PaddingAwareChannelMapper',
         in_channels=[512, 1024, 2048],
         kernel_size=1,
         out_channels=embed_dims,

@@ -18,6 +18,7 @@ from torch.nn.init import normal_, xavier_uniform_
 
 from mmvmt.registry import MODELS, TASK_UTILS
 from ..layers import SeqFormerDecoder, VMTTransformerEncoder
+from ..necks import PaddingAwareChannelMapper
 from .vmt_loss import VMTLossMixin
 from .vmt_predict import VMTPredictMixin
 
@@ -119,11 +120,15 @@ class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
     # ------------------------------------------------------------------
     # shared forward steps (used by predict and loss)
     # ------------------------------------------------------------------
-    def extract_feat(self, frames: Tensor) -> Dict[str, object]:
+    def extract_feat(self,
+                     frames: Tensor,
+                     masks: Optional[Tensor] = None) -> Dict[str, object]:
         """Backbone and neck on every frame.
 
         Args:
             frames (Tensor): (bs * T, 3, H, W).
+            masks (Tensor, optional): Padding masks (bs*T, H, W), passed to
+                a :class:`PaddingAwareChannelMapper` neck.
 
         Returns:
             dict: ``hires`` (bs*T, 64, s2) or None, ``c2`` (bs*T, C, s4) and
@@ -136,7 +141,11 @@ class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
             hires, c2, rest = None, feats[0], feats[1:]
         else:
             hires, c2, rest = feats[0], feats[1], feats[2:]
-        return dict(hires=hires, c2=c2, mlvl_feats=list(self.neck(rest)))
+        if isinstance(self.neck, PaddingAwareChannelMapper):
+            mlvl_feats = self.neck(rest, masks)
+        else:
+            mlvl_feats = self.neck(rest)
+        return dict(hires=hires, c2=c2, mlvl_feats=list(mlvl_feats))
 
     def pre_transformer(self, mlvl_feats: List[Tensor],
                         masks: Optional[Tensor]) -> Dict[str, Tensor]:
@@ -300,7 +309,7 @@ class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
             ``hires`` and ``c2``.
         """
         num_frames = frames.shape[0] // num_clips
-        feat_dict = self.extract_feat(frames)
+        feat_dict = self.extract_feat(frames, masks)
         out = self.forward_transformer(feat_dict, num_clips, num_frames,
                                        masks)
         out.update(hires=feat_dict['hires'], c2=feat_dict['c2'])
@@ -308,11 +317,17 @@ class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
 
     def clip_mask_features(self, out: dict, clip: int) -> tuple:
         """:meth:`VMTMaskHead.mask_features` of one clip of
-        :meth:`forward_clip`'s outputs."""
+        :meth:`forward_clip`'s outputs. In a padded batch the memory of the
+        padding cells is zeroed first, so the mask branch's convolutions
+        see zeros beyond the image however far the batch pads it (no
+        padding: the released path, unchanged)."""
         num_frames = out['references'][0].shape[1]
         sl = slice(clip * num_frames, (clip + 1) * num_frames)
+        memory = out['memory'][sl]
+        if out.get('memory_mask') is not None:
+            memory = memory.masked_fill(out['memory_mask'][sl, :, None], 0)
         return self.mask_head.mask_features(
-            self.memory_levels(out['memory'][sl], out['spatial_shapes'],
+            self.memory_levels(memory, out['spatial_shapes'],
                                out['level_start_index']), out['c2'][sl])
 
     def forward_mask_branch(self,

@@ -1,0 +1,5 @@
+# Copyright (c) mmvmt contributors.
+from .padding_aware_channel_mapper import (PaddingAwareChannelMapper,
+                                           masked_group_norm)
+
+__all__ = ['PaddingAwareChannelMapper', 'masked_group_norm']
