@@ -7,6 +7,7 @@ maps only), so a head with unit ``u`` whose coordinate weights
 are ``u`` times larger must give the outputs of the released head (unit 1)."""
 import torch
 
+from .test_incoherence import mask_head_inputs
 from .test_vmt import small_model
 
 UNIT = 64.0
@@ -30,35 +31,17 @@ def scale_coordinate_weights(head, unit: float) -> None:
             branch[0].weight[:, hc + 3:] *= unit
 
 
-def mask_head_inputs(num_frames=2, num_insts=4, height=64, width=96):
-    gen = torch.Generator().manual_seed(1)
-
-    def rand(*shape):
-        return torch.randn(*shape, generator=gen)
-
-    memory = [rand(num_frames, 256, height // s, width // s)
-              for s in (8, 16, 32)]
-    centers = torch.rand(num_frames, num_insts, 2, generator=gen) * \
-        torch.tensor([width, height])
-    boxes = torch.cat([centers / torch.tensor([width, height]),
-                       torch.full((num_frames, num_insts, 2), 0.3)], -1)
-    return dict(memory=memory,
-                c2=rand(num_frames, 64, height // 4, width // 4),
-                hires=rand(num_frames, 64, height // 2, width // 2),
-                imgs=rand(num_frames, 3, height, width),
-                queries=rand(num_insts, 256), centers=centers, boxes=boxes)
-
-
 def test_coord_unit_reparametrises_the_coordinate_weights():
     head = small_model().mask_head
     assert head.coord_unit == 1.0  # the released default
-    inputs = mask_head_inputs()
+    inputs = mask_head_inputs(num_insts=4, embed_dims=256, seed=1,
+                              box_size=0.3)
     with torch.no_grad():
-        released = head(**inputs)
+        released = head(*inputs)
         head.coord_unit = UNIT
-        rescaled_inputs_only = head(**inputs)
+        rescaled_inputs_only = head(*inputs)
         scale_coordinate_weights(head, UNIT)
-        rescaled = head(**inputs)
+        rescaled = head(*inputs)
     for key in ('mask_L8', 'mask_L4', 'mask_L2', 'pred_masks_refine'):
         torch.testing.assert_close(rescaled[key], released[key],
                                    rtol=1e-4, atol=1e-4)

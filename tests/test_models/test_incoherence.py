@@ -116,21 +116,24 @@ def toy_learned_model():
     return MODELS.build(cfg.model)
 
 
-def mask_head_inputs(num_frames=2, num_insts=3, height=64, width=96):
-    gen = torch.Generator().manual_seed(4)
+def mask_head_inputs(num_frames=2, num_insts=3, height=64, width=96,
+                     embed_dims=128, seed=4, box_size=0.4):
+    """Random (memory, c2, hires, imgs, queries, centers, boxes) of
+    ``VMTMaskHead.forward``."""
+    gen = torch.Generator().manual_seed(seed)
 
     def rand(*shape):
         return torch.randn(*shape, generator=gen)
 
-    memory = [rand(num_frames, 128, height // s, width // s)
+    memory = [rand(num_frames, embed_dims, height // s, width // s)
               for s in (8, 16, 32)]
     centers = torch.rand(num_frames, num_insts, 2, generator=gen) * \
         torch.tensor([width, height])
     boxes = torch.cat([centers / torch.tensor([width, height]),
-                       torch.full((num_frames, num_insts, 2), 0.4)], -1)
+                       torch.full((num_frames, num_insts, 2), box_size)], -1)
     return (memory, rand(num_frames, 64, height // 4, width // 4),
             rand(num_frames, 64, height // 2, width // 2),
-            rand(num_frames, 3, height, width), rand(num_insts, 128),
+            rand(num_frames, 3, height, width), rand(num_insts, embed_dims),
             centers, boxes)
 
 
