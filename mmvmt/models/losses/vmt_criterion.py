@@ -260,19 +260,20 @@ class VMTCriterion(BaseModule):
                 image_part(union_gt, gt)[None], num_inst)
             add('loss_mask_sem', focal)
             add('loss_mask_sem_dice', dice)
-            for name, value in self.tracklet_losses(res, gt, g_idx,
+            for name, value in self.tracklet_losses(res, gt_masks, gt,
                                                     num_inst).items():
                 add(name, value)
         return losses
 
-    def tracklet_losses(self, res: dict, gt: InstanceData, g_idx: Tensor,
+    def tracklet_losses(self, res: dict, gt_masks: Tensor, gt: InstanceData,
                         num_inst: float) -> Dict[str, Tensor]:
         """The optional terms (see the class docstring) of one clip.
 
         Args:
             res (dict): Mask branch outputs of the matched queries.
-            gt (:obj:`InstanceData`): The clip's tubes.
-            g_idx (Tensor): (n,) the tubes matched to the outputs' rows.
+            gt_masks (Tensor): (n, T, H, W) their GT masks.
+            gt (:obj:`InstanceData`): The clip's tubes (for the image
+                part of the maps).
             num_inst (float): See :meth:`num_instances`.
         """
         used = {TRACKLET_LOSSES[n] for n in self.optional_losses}
@@ -291,7 +292,7 @@ class VMTCriterion(BaseModule):
         losses = {}
         if not self.optional_losses:
             return losses
-        gt2 = self._target(gt.masks[g_idx], res['mask_L2'].shape[-2:])
+        gt2 = self._target(gt_masks, res['mask_L2'].shape[-2:])
         if 'incoherence' in res:
             inc = image_part(res['incoherence'].transpose(0, 1),
                              gt).flatten(1)  # (n, T*s4)

@@ -11,6 +11,14 @@ from torch import Tensor, nn
 from mmvmt.registry import MODELS
 
 
+def resize_padding_mask(padding_mask: Tensor,
+                        size: Tuple[int, int]) -> Tensor:
+    """(N, H, W) bool padding mask -> (N, h, w) by nearest resizing (the
+    masks of the transformer's levels and of the neck's GroupNorm)."""
+    return F.interpolate(padding_mask[None].float(),
+                         size=size).to(torch.bool)[0]
+
+
 def masked_group_norm(x: Tensor, norm: nn.GroupNorm, valid: Tensor) -> Tensor:
     """GroupNorm whose mean and variance are taken over valid cells only.
 
@@ -60,9 +68,8 @@ class PaddingAwareChannelMapper(ChannelMapper):
     def _run(self, module: ConvModule, x: Tensor,
              padding_mask: Tensor) -> Tensor:
         out = module.conv(x)
-        valid = ~F.interpolate(padding_mask[None].float(),
-                               size=out.shape[-2:]).to(torch.bool)[0]
         if module.with_norm and isinstance(module.norm, nn.GroupNorm):
+            valid = ~resize_padding_mask(padding_mask, out.shape[-2:])
             out = masked_group_norm(out, module.norm, valid)
         elif module.with_norm:
             out = module.norm(out)

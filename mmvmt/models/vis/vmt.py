@@ -8,7 +8,6 @@ instance masks.
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmcv.ops import MultiScaleDeformableAttention
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.mot import BaseMOTModel
@@ -18,7 +17,7 @@ from torch.nn.init import normal_, xavier_uniform_
 
 from mmvmt.registry import MODELS, TASK_UTILS
 from ..layers import SeqFormerDecoder, VMTTransformerEncoder
-from ..necks import PaddingAwareChannelMapper
+from ..necks import PaddingAwareChannelMapper, resize_padding_mask
 from .vmt_loss import VMTLossMixin
 from .vmt_predict import VMTPredictMixin
 
@@ -169,8 +168,7 @@ class VMT(VMTLossMixin, VMTPredictMixin, BaseMOTModel):
                 pos = self.positional_encoding(None, input=feat)
                 ratios.append(feat.new_ones(num, 2))
             else:
-                mask = F.interpolate(masks[None].float(),
-                                     size=(h, w)).to(torch.bool)[0]
+                mask = resize_padding_mask(masks, (h, w))
                 pos = self.positional_encoding(mask)
                 valid_h = (~mask[:, :, 0]).sum(1).float() / h
                 valid_w = (~mask[:, 0, :]).sum(1).float() / w
