@@ -21,7 +21,7 @@ draws from its own generator seeded by ``(seed, annotation id)``, so the
 output is deterministic per seed and does not depend on annotation order.
 """
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -29,6 +29,43 @@ import pycocotools.mask as mask_utils
 
 DEFAULTS = dict(tolerance=1.5, p_lag=0.3, lag=0.3, p_dilate=0.2,
                 p_erode=0.2, max_radius=1)
+
+
+def parse_coarse_options(items: Sequence[str]) -> Dict[str, float]:
+    """``KEY=VALUE`` strings (a CLI's ``--coarse-options``) -> keyword
+    arguments of :func:`coarsen_track`.
+
+    Args:
+        items (Sequence[str]): e.g. ``['tolerance=3', 'max_radius=2']``;
+            keys from ``DEFAULTS``.
+
+    Returns:
+        dict: The options given, typed like their defaults.
+
+    Raises:
+        ValueError: An item without ``=``, an unknown key, a value that is
+            not a number of the default's type, a probability outside
+            [0, 1] or a negative tolerance, lag or radius (below 1).
+    """
+    out: Dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise ValueError(f'coarse option {item!r} is not KEY=VALUE')
+        if key not in DEFAULTS:
+            raise ValueError(f'unknown coarse option {key!r} (known: '
+                             f'{", ".join(DEFAULTS)})')
+        kind = type(DEFAULTS[key])
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ValueError(f'coarse option {key}={value!r} is not '
+                             f'{"an integer" if kind is int else "a number"}')
+        low = 1 if key == 'max_radius' else 0
+        if number < low or (key.startswith('p_') and number > 1):
+            raise ValueError(f'coarse option {key}={value} out of range')
+        out[key] = number
+    return out
 
 
 def rle_of(seg: Optional[dict]) -> Optional[dict]:
@@ -170,7 +207,8 @@ def coarsen_annotations(data: Dict, seed: int, **kwargs) -> Dict:
     return out
 
 
-def coarsen_train_split(folder: str, seed: int) -> Dict[str, float]:
+def coarsen_train_split(folder: str, seed: int,
+                        **kwargs) -> Dict[str, float]:
     """Make a toy data folder's ``train.json`` coarse in place.
 
     The exact train file moves to ``train_exact.json`` (no config reads
@@ -180,6 +218,8 @@ def coarsen_train_split(folder: str, seed: int) -> Dict[str, float]:
     Args:
         folder (str): Folder written by ``make_toy_dataset``.
         seed (int): Seed of the coarse labels.
+        **kwargs: Options of :func:`coarsen_track` (defaults in
+            ``DEFAULTS``).
 
     Returns:
         dict: The coarse labels' quality against the exact ones
@@ -194,9 +234,12 @@ def coarsen_train_split(folder: str, seed: int) -> Dict[str, float]:
     train = osp.join(folder, 'train.json')
     with open(train) as f:
         exact = json.load(f)
-    coarse = coarsen_annotations(exact, seed)
-    coarse.setdefault('info', {})['description'] = coarse['info'].get(
-        'description', '') + f', coarse labels seed {seed}'
+    coarse = coarsen_annotations(exact, seed, **kwargs)
+    options = dict(DEFAULTS, **kwargs)
+    info = coarse.setdefault('info', {})
+    info['description'] = info.get('description', '') + \
+        f', coarse labels seed {seed}'
+    info['coarse_options'] = dict(options, seed=seed)
     os.replace(train, osp.join(folder, 'train_exact.json'))
     dump_json_atomic(coarse, train)
     if osp.exists(osp.join(folder, 'coco.json')):

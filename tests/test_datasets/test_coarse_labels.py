@@ -5,11 +5,13 @@ import json
 import os.path as osp
 
 import numpy as np
+import pytest
 
-from mmvmt.datasets.coarse_labels import (coarsen_annotations,
+from mmvmt.datasets.coarse_labels import (DEFAULTS, coarsen_annotations,
                                           coarsen_track,
                                           coarsen_train_split, decode,
-                                          encode, simplify_polygon)
+                                          encode, parse_coarse_options,
+                                          simplify_polygon)
 from mmvmt.datasets.toy_generator import make_toy_dataset
 
 OFF = dict(tolerance=0.01, p_lag=0.0, p_dilate=0.0, p_erode=0.0)
@@ -128,3 +130,34 @@ def test_toy_folder_coarse_train_split(tmp_path):
     coarsen_train_split(again, seed=1)
     assert json.load(open(osp.join(again, 'train.json')))['annotations'] \
         != coarse['annotations']
+
+
+def test_parse_coarse_options():
+    opts = parse_coarse_options(['tolerance=3', 'max_radius=2', 'p_lag=1'])
+    assert opts == dict(tolerance=3.0, max_radius=2, p_lag=1.0)
+    assert isinstance(opts['max_radius'], int)
+    assert isinstance(opts['tolerance'], float)
+    assert parse_coarse_options([]) == {}
+    for bad, needle in [('tolerance', 'KEY=VALUE'), ('tol=3', 'unknown'),
+                        ('max_radius=1.5', 'integer'),
+                        ('lag=x', 'number'), ('p_erode=1.2', 'range'),
+                        ('tolerance=-1', 'range'), ('max_radius=0', 'range')]:
+        with pytest.raises(ValueError, match=needle):
+            parse_coarse_options([bad])
+
+
+def test_coarse_options_reach_the_split(tmp_path):
+    """Always dilating by 2 px (nothing else) grows every mask; the options
+    and seed are recorded in the json's info."""
+    folder = str(tmp_path / 'toy')
+    make_toy_dataset(folder, seed=0, num_videos=2, num_frames=3,
+                     size=(64, 96), num_val_videos=1)
+    opts = dict(OFF, p_dilate=1.0, max_radius=2)
+    coarsen_train_split(folder, seed=5, **opts)
+    coarse = json.load(open(osp.join(folder, 'train.json')))
+    exact = json.load(open(osp.join(folder, 'train_exact.json')))
+    assert coarse['info']['coarse_options'] == dict(DEFAULTS, **opts, seed=5)
+    grown = [c > e for ca, ea in zip(coarse['annotations'],
+                                     exact['annotations'])
+             for c, e in zip(ca['areas'], ea['areas']) if e]
+    assert grown and all(grown)

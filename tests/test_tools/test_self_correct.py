@@ -152,6 +152,20 @@ def test_make_toy_dataset_coarse_train(tmp_path):
                                        'train_exact.json', 'val.json']
 
 
+@pytest.mark.parametrize('args,needle', [
+    (['--coarse-options', 'tolerance=2'], 'needs --coarse-train'),
+    (['--coarse-train', '--coarse-options', 'tol=2'], "unknown coarse option"),
+    (['--size', '64x'], '--size must be HxW'),
+])
+def test_make_toy_dataset_bad_arguments(tmp_path, args, needle):
+    out = tmp_path / 'toy'
+    proc = run_tool(osp.join('tools', 'misc', 'make_toy_dataset.py'),
+                    '--out', str(out), '--videos', '1', '--val-videos', '1',
+                    '--frames', '2', *args)
+    assert_one_line_error(proc, needle)
+    assert not out.exists()
+
+
 def test_rounds_stage_config(tmp_path):
     """A stage's recipe keeps the toy benchmark's batch and data root and
     trains on the given labels from the given weights."""
@@ -230,3 +244,20 @@ def test_rounds_script_bad_arguments(tmp_path):
         osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
         '--work-dir', str(tmp_path), '--rounds', '0')
     assert_one_line_error(proc, '--rounds and --iters must be at least 1')
+    proc = run_tool(
+        osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
+        '--work-dir', str(tmp_path), '--coarse-options', 'p_lag=2')
+    assert_one_line_error(proc, 'p_lag=2 out of range')
+
+
+def test_rounds_script_refuses_data_of_other_coarse_options(tmp_path):
+    """A work dir whose data was made with other coarse options is not
+    reused silently."""
+    data = tmp_path / 'data'
+    make_toy_dataset(str(data), seed=0, num_videos=1, num_frames=2,
+                     size=(64, 96), num_val_videos=1)
+    coarsen_train_split(str(data), seed=0, tolerance=3.0)
+    proc = run_tool(
+        osp.join('tools', 'analysis_tools', 'self_correction_rounds.py'),
+        '--work-dir', str(tmp_path), '--iters', '1', '--rounds', '1')
+    assert_one_line_error(proc, 'made with', 'use another --work-dir')

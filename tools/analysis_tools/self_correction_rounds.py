@@ -66,6 +66,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train-seed', type=int, default=0)
     parser.add_argument('--val-seed', type=int, default=1000)
     parser.add_argument('--coarse-seed', type=int, default=0)
+    parser.add_argument('--coarse-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='degradation of the coarse labels (keys: '
+                        'mmvmt.datasets.coarse_labels.DEFAULTS)')
     parser.add_argument('--train-videos', type=int, default=60)
     parser.add_argument('--val-videos', type=int, default=60)
     parser.add_argument('--frames', type=int, default=8)
@@ -205,6 +209,12 @@ def main(argv=None) -> int:
         check_out_dir(args.out)
     if args.rounds < 1 or args.iters < 1:
         raise CLIError('--rounds and --iters must be at least 1')
+    from mmvmt.datasets.coarse_labels import DEFAULTS, parse_coarse_options
+    try:
+        coarse = dict(DEFAULTS, **parse_coarse_options(args.coarse_options),
+                      seed=args.coarse_seed)
+    except ValueError as err:
+        raise CLIError(str(err))
     data = osp.abspath(osp.join(args.work_dir, 'data'))
     if not osp.isfile(osp.join(data, 'train_exact.json')):
         from mmvmt.datasets.coarse_labels import coarsen_train_split
@@ -212,7 +222,12 @@ def main(argv=None) -> int:
         make_toy_dataset(data, args.train_seed, args.train_videos,
                          args.frames, num_val_videos=args.val_videos,
                          val_seed=args.val_seed)
-        coarsen_train_split(data, args.coarse_seed)
+        coarsen_train_split(data, **coarse)
+    with open(osp.join(data, 'train.json')) as f:
+        made = json.load(f).get('info', {}).get('coarse_options')
+    if made != coarse:
+        raise CLIError(f'{data} holds coarse labels made with {made}, not '
+                       f'{coarse}: use another --work-dir')
     with open(osp.join(data, 'train_exact.json')) as f:
         exact = json.load(f)['annotations']
     report = dict(vars(args), arms={})

@@ -15,15 +15,20 @@ is absent.
 ``--seed``) and keeps the exact train masks in ``train_exact.json``, which
 no config reads; val stays exact. ``coco.json`` (first train frames, exact
 polygons) is not written then, so nothing exact is left for training.
+``--coarse-options KEY=VALUE ...`` changes the degradation (keys and
+defaults: ``DEFAULTS`` there, e.g. ``tolerance=3 max_radius=2``).
 """
 import argparse
 import json
+import sys
 import time
 
+from mmvmt.datasets.coarse_labels import parse_coarse_options
 from mmvmt.datasets.toy_generator import make_toy_dataset
+from mmvmt.utils.cli_errors import CLIError, run_cli
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='data/toy')
     parser.add_argument('--seed', type=int, default=0)
@@ -35,7 +40,16 @@ def main() -> None:
     parser.add_argument('--coarse-train', action='store_true',
                         help='coarse train.json, exact train_exact.json')
     parser.add_argument('--coarse-seed', type=int)
-    args = parser.parse_args()
+    parser.add_argument('--coarse-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='degradation options of --coarse-train')
+    args = parser.parse_args(argv)
+    try:
+        coarse_options = parse_coarse_options(args.coarse_options)
+    except ValueError as err:
+        raise CLIError(str(err))
+    if coarse_options and not args.coarse_train:
+        raise CLIError('--coarse-options needs --coarse-train')
     try:
         height, width = (int(v) for v in args.size.lower().split('x'))
     except ValueError:
@@ -50,7 +64,8 @@ def main() -> None:
         from mmvmt.datasets.coarse_labels import coarsen_train_split
         quality = coarsen_train_split(
             args.out,
-            args.seed if args.coarse_seed is None else args.coarse_seed)
+            args.seed if args.coarse_seed is None else args.coarse_seed,
+            **coarse_options)
         paths.update(coco='(not written)')
         print(f'coarse train labels: tube mask IoU '
               f'{quality["mask_iou"]:.3f}, tube boundary IoU '
@@ -67,7 +82,8 @@ def main() -> None:
     print(f'toy dataset written to {args.out} ({paths["train"]}, '
           f'{paths["val"]}, {paths["coco"]}) in '
           f'{time.perf_counter() - tic:.1f} s; ' + '; '.join(stats))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))
