@@ -21,6 +21,7 @@ draws from its own generator seeded by ``(seed, annotation id)``, so the
 output is deterministic per seed and does not depend on annotation order.
 """
 import copy
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -45,7 +46,8 @@ def parse_coarse_options(items: Sequence[str]) -> Dict[str, float]:
     Raises:
         ValueError: An item without ``=``, an unknown key, a value that is
             not a number of the default's type, a probability outside
-            [0, 1] or a negative tolerance, lag or radius (below 1).
+            [0, 1], a negative or non-finite tolerance or lag, or a
+            radius below 1.
     """
     out: Dict[str, float] = {}
     for item in items:
@@ -62,7 +64,8 @@ def parse_coarse_options(items: Sequence[str]) -> Dict[str, float]:
             raise ValueError(f'coarse option {key}={value!r} is not '
                              f'{"an integer" if kind is int else "a number"}')
         low = 1 if key == 'max_radius' else 0
-        if number < low or (key.startswith('p_') and number > 1):
+        high = 1 if key.startswith('p_') else math.inf
+        if not math.isfinite(number) or not low <= number <= high:
             raise ValueError(f'coarse option {key}={value} out of range')
         out[key] = number
     return out

@@ -226,8 +226,9 @@ def main(argv=None) -> int:
     with open(osp.join(data, 'train.json')) as f:
         made = json.load(f).get('info', {}).get('coarse_options')
     if made != coarse:
-        raise CLIError(f'{data} holds coarse labels made with {made}, not '
-                       f'{coarse}: use another --work-dir')
+        raise CLIError(f'{data} holds coarse labels made with '
+                       f'{made or "unrecorded options"}, not {coarse}: use '
+                       'another --work-dir')
     with open(osp.join(data, 'train_exact.json')) as f:
         exact = json.load(f)['annotations']
     report = dict(vars(args), arms={})
