@@ -141,7 +141,7 @@ def test_parse_coarse_options():
     for bad, needle in [('tolerance', 'KEY=VALUE'), ('tol=3', 'unknown'),
                         ('max_radius=1.5', 'integer'),
                         ('lag=x', 'number'), ('p_erode=1.2', 'range'),
-                        ('tolerance=-1', 'range'), ('lag=nan', 'range'),
+                        ('tolerance=-1', 'range'), ('lag=inf', 'range'),
                         ('max_radius=0', 'range')]:
         with pytest.raises(ValueError, match=needle):
             parse_coarse_options([bad])
