@@ -24,8 +24,8 @@ from typing import Dict, List, Sequence, Union
 
 import numpy as np
 
-from .hqvis_data import load_gt, load_results, read_json
-from .hqvis_eval import evaluate_hqvis
+from .hqvis_data import HQVISData, read_json
+from .hqvis_eval import HQVISEvaluator, evaluate_hqvis
 from .tube_iou import tube_iou_matrix
 
 # mean per-frame area edges in pixels: 16^2, 32^2 (COCO's small), 96^2
@@ -51,35 +51,39 @@ def class_agnostic(gt: dict, results: List[dict]) -> tuple:
     return gt, results
 
 
-def best_matches(gt: dict, results: List[dict]) -> Dict[str, np.ndarray]:
+def best_matches(data: HQVISData) -> Dict[str, np.ndarray]:
     """For every GT tube, the result tube of its video with the highest
     tube mask IoU, whatever its category.
 
     Args:
-        gt (dict): YouTube-VIS GT.
-        results (list[dict]): Result tubes (categories as in the GT).
+        data (HQVISData): GT and results as the evaluator groups them
+            (results cut to the top 100 per video and category, those of
+            unknown categories left out).
 
     Returns:
         dict: ``best_iou`` (G,) float64 (0 where the video has no result),
         ``class_ok`` (G,) bool (that result has the GT's category; False
-        without a result), ``area`` (G,) float64 mean per-frame GT area,
-        in GT annotation order (crowd annotations left out).
+        without a result; of equal IoUs the first result in file order),
+        ``area`` (G,) float64 mean per-frame GT area,
+        per video and category (crowd annotations left out).
     """
-    meta, gts = load_gt(gt)
-    dts = load_results(results, meta['videos'], meta['cat_ids'])
     by_video = defaultdict(list)
-    for tube in dts:
-        by_video[tube.video_id].append(tube)
+    for (vid, _), tubes in data.dts.items():
+        by_video[vid].extend(tubes)
+    for tubes in by_video.values():  # file order: ties go to the first
+        tubes.sort(key=lambda t: t.id)
     best, class_ok, area = [], [], []
-    for tube in gts:
-        if tube.iscrowd:
-            continue
-        cands = by_video[tube.video_id]
-        ious = tube_iou_matrix(cands, [tube])[:, 0] if cands else []
-        k = int(np.argmax(ious)) if len(ious) else -1
-        best.append(float(ious[k]) if k >= 0 else 0.0)
-        class_ok.append(k >= 0 and cands[k].category_id == tube.category_id)
-        area.append(tube.avg_area)
+    for (vid, _), tubes in data.gts.items():
+        cands = by_video[vid]
+        for tube in tubes:
+            if tube.iscrowd:
+                continue
+            ious = tube_iou_matrix(cands, [tube])[:, 0]
+            k = int(np.argmax(ious)) if len(ious) else -1
+            best.append(float(ious[k]) if k >= 0 else 0.0)
+            class_ok.append(k >= 0
+                            and cands[k].category_id == tube.category_id)
+            area.append(tube.avg_area)
     return dict(best_iou=np.array(best, np.float64),
                 class_ok=np.array(class_ok, bool),
                 area=np.array(area, np.float64))
@@ -124,11 +128,14 @@ def analyse_errors(gt: Union[str, dict], results: Union[str, list],
     """
     gt = read_json(gt, 'GT')
     results = read_json(results, 'results')
-    matches = best_matches(gt, results)
+    evaluator = HQVISEvaluator(gt, results)  # loads and groups once
+    matches = best_matches(evaluator.data)
     iou = matches['best_iou']
     empty = not len(iou)
     return dict(
-        per_class=evaluate_hqvis(gt, results),
+        per_class={name: evaluator.evaluate(iou_type)
+                   for name, iou_type in (('mask', 'segm'),
+                                          ('boundary', 'boundary'))},
         class_agnostic=evaluate_hqvis(*class_agnostic(gt, results)),
         tubes=int(len(iou)),
         found_50=0.0 if empty else float((iou >= 0.5).mean()),
